@@ -1,0 +1,201 @@
+"""Settings for the rumour tracker, read from environment variables.
+
+Every value comes from the environment through :func:`config.env.read`, so one set
+of code runs both set-ups described in DESIGN.md:
+
+* **Embedded default** (nothing set but ``DJANGO_DEBUG=1``): SQLite in ``var/``,
+  Celery on kombu's filesystem transport, a local-memory cache. Needs only Python.
+* **Production**: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` or
+  ``CELERY_BROKER_URL`` (Redis), ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``.
+
+Bad values fail here, at start, with the variable's name in the message; rules that
+span several settings are system checks in :mod:`tracker.checks`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env.path("TRACKER_VAR_DIR", default=BASE_DIR / "var")
+
+DEBUG = env.boolean("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env.string("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Production refuses to start without one; "
+            "for local development set DJANGO_DEBUG=1 (as `make run` does)."
+        )
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105  (DEBUG only)
+
+ALLOWED_HOSTS = env.strings(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [],
+)
+CSRF_TRUSTED_ORIGINS = env.strings("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "tracker",
+    "rumours",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A worker, beat and the web server share the file: wait for locks instead of
+    # failing at once, and take the write lock at the start of a transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.string("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": env.cache("REDIS_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOG_LEVEL = env.string("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "tracker": {"level": LOG_LEVEL},
+        "rumours": {"level": LOG_LEVEL},
+    },
+}
+
+# --- Celery ------------------------------------------------------------------------
+# Embedded default: kombu's filesystem transport, so `make run` needs no Redis.
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Above the longest countdown/ETA we schedule, so Redis never redelivers a task
+    # that is merely waiting (see Celery's "visibility timeout" caveat).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Polling is I/O bound and idempotent: take one task at a time, acknowledge it
+# after the work so a killed worker's task is delivered again.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-feeds": {
+        "task": "tracker.dispatch_due_feeds",
+        "schedule": env.integer("TRACKER_DISPATCH_EVERY_SECONDS", default=60),
+    },
+    "prune-poll-logs": {
+        "task": "tracker.prune_poll_logs",
+        "schedule": crontab(minute="17", hour="3"),
+    },
+}
+
+# --- Feed polling (tracker) -----------------------------------------------------------
+TRACKER_USER_AGENT = env.string(
+    "TRACKER_USER_AGENT",
+    default="SEA-Deal-Rumour-Tracker/0.1 (+https://example.invalid/tracker; feed poller)",
+)
+TRACKER_ALLOW_PRIVATE_ADDRESSES = env.boolean("TRACKER_ALLOW_PRIVATE_ADDRESSES", default=False)
+TRACKER_MAX_BODY_BYTES = env.integer("TRACKER_MAX_BODY_BYTES", default=15 * 1024 * 1024)
+TRACKER_CONNECT_TIMEOUT = env.number("TRACKER_CONNECT_TIMEOUT", default=10.0)
+TRACKER_READ_TIMEOUT = env.number("TRACKER_READ_TIMEOUT", default=20.0)
+TRACKER_TOTAL_TIMEOUT = env.number("TRACKER_TOTAL_TIMEOUT", default=60.0)
+TRACKER_MAX_REDIRECTS = env.integer("TRACKER_MAX_REDIRECTS", default=5)
+TRACKER_REDIRECT_ADOPT_AFTER = env.integer("TRACKER_REDIRECT_ADOPT_AFTER", default=3)
+TRACKER_MIN_INTERVAL = env.integer("TRACKER_MIN_INTERVAL", default=5 * 60)
+TRACKER_MAX_INTERVAL = env.integer("TRACKER_MAX_INTERVAL", default=6 * 60 * 60)
+TRACKER_MAX_BACKOFF = env.integer("TRACKER_MAX_BACKOFF", default=24 * 60 * 60)
+TRACKER_DISABLE_AFTER_DAYS = env.integer("TRACKER_DISABLE_AFTER_DAYS", default=30)
+TRACKER_LEASE_SECONDS = env.integer("TRACKER_LEASE_SECONDS", default=10 * 60)
+TRACKER_DISPATCH_BATCH = env.integer("TRACKER_DISPATCH_BATCH", default=1000)
+TRACKER_POLL_LOG_DAYS = env.integer("TRACKER_POLL_LOG_DAYS", default=30)
+# The one hand-off from tracker to the rest of the product: a dotted path to a
+# callable taking (feed_id=, new_entry_ids=, changed_entry_ids=), called after commit.
+TRACKER_ENTRIES_HANDLER = env.string("TRACKER_ENTRIES_HANDLER", default="rumours.handoff.entries_ingested")
+# Serve the bundled demo feeds at /demo/feeds/<name>.xml so the embedded set-up
+# polls something real over HTTP.
+TRACKER_SERVE_DEMO_FEEDS = env.boolean("TRACKER_SERVE_DEMO_FEEDS", default=DEBUG)
+TRACKER_DEMO_BASE_URL = env.string("TRACKER_DEMO_BASE_URL", default="http://127.0.0.1:8000")
+
+if not DEBUG:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_SECURE = env.boolean("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tracker.demo import DEMO_FEEDS
+from tracker.parsing import FeedParseError
+from tracker.services import feed_create, feed_ingest_document
+
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "admin"  # noqa: S105  (a documented demo login, created only with DEBUG on)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo: the bundled sample feeds, ingested offline through the normal "
+        "parse-and-store path, and (with DEBUG on) a demo admin login. Idempotent."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-user", action="store_true", help="Do not create the demo admin login.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for demo in DEMO_FEEDS:
+            feed, _ = feed_create(url=demo.url, title=demo.title, language=demo.language, tier=demo.tier)
+            try:
+                report = feed_ingest_document(feed=feed, body=demo.path.read_bytes())
+            except (OSError, FeedParseError) as exc:
+                raise CommandError(f"Demo feed {demo.name} could not be loaded: {exc}") from None
+            self.stdout.write(f"{demo.name}: {report.entries_new} new, {report.entries_updated} updated entries")
+        if options["no_user"]:
+            return
+        if not settings.DEBUG:
+            self.stdout.write("DEBUG is off: no demo login created (create one with createsuperuser).")
+            return
+        user_model = get_user_model()
+        if not user_model.objects.filter(username=DEMO_USERNAME).exists():
+            user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.invalid", DEMO_PASSWORD)
+            self.stdout.write(f"Created demo login {DEMO_USERNAME} / {DEMO_PASSWORD}.")

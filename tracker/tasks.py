@@ -1,0 +1,47 @@
+"""Celery tasks for polling. Thin: ids in, a service call, nothing returned that matters."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from tracker import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="tracker.dispatch_due_feeds", ignore_result=True, soft_time_limit=50, time_limit=60)
+def dispatch_due_feeds(**kwargs: Any) -> int:
+    """Beat's tick: claim due feeds and enqueue one poll task per feed.
+
+    A claim that is never enqueued (the broker went away mid-loop) expires with its
+    lease and the feed is claimed again, so nothing is lost.
+    """
+    claims = services.feeds_claim_due()
+    for claim in claims:
+        poll_feed.delay(claim.feed_id, str(claim.token))
+    if claims:
+        logger.info("dispatched %d feed(s)", len(claims))
+    return len(claims)
+
+
+@shared_task(
+    name="tracker.poll_feed",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=int(settings.TRACKER_TOTAL_TIMEOUT) + 60,
+    time_limit=int(settings.TRACKER_TOTAL_TIMEOUT) + 90,
+)
+def poll_feed(feed_id: int, claim_token: str, **kwargs: Any) -> str:
+    """Poll one claimed feed. Safe to run twice: the second run finds the claim taken."""
+    report = services.feed_poll(feed_id=feed_id, claim_token=uuid.UUID(claim_token))
+    return report.outcome
+
+
+@shared_task(name="tracker.prune_poll_logs", ignore_result=True, time_limit=600)
+def prune_poll_logs(**kwargs: Any) -> int:
+    return services.poll_logs_prune()
