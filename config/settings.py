@@ -126,6 +126,7 @@ LOGGING = {
     "loggers": {
         "tracker": {"level": LOG_LEVEL},
         "rumours": {"level": LOG_LEVEL},
+        "httpx": {"level": "WARNING"},  # one INFO line per request drowns the poll log
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition, require_safe
 
 from tracker.demo import demo_feed_named
 
@@ -21,7 +21,7 @@ def _etag(request: HttpRequest, name: str) -> str:
     return hashlib.sha256(_demo_bytes(name)).hexdigest()[:32]
 
 
-@require_GET
+@require_safe
 @condition(etag_func=_etag)
 def demo_feed(request: HttpRequest, name: str) -> HttpResponse:
     # The XML declaration inside each file names its encoding (EUC-KR, Shift_JIS, …).

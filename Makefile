@@ -1,0 +1,27 @@
+# Thin aliases for the scripts in scripts/ (which need only bash and Python).
+.PHONY: run test lint bench lock clean
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+lint:
+	scripts/bootstrap dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+bench:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.polling
+
+# Regenerate the pinned requirements/*.txt from requirements/*.in.
+lock:
+	scripts/bootstrap dev
+	.venv/bin/pip install --quiet pip-tools
+	cd requirements && for set in base prod dev; do ../.venv/bin/pip-compile --quiet --strip-extras $$set.in -o $$set.txt; done
+
+clean:
+	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache
