@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 
 if str(app.conf.broker_url or "").startswith("filesystem://"):
     # kombu's filesystem transport (the embedded default) expects its folders to exist.
-    for option in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for option in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         folder = (app.conf.broker_transport_options or {}).get(option)
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
