@@ -72,6 +72,12 @@ def path(name: str, *, default: Path) -> Path:
 
 def database(name: str, *, default: str) -> dict[str, Any]:
     url = string(name, default=default)
+    scheme = url.split(":", 1)[0]
+    if scheme not in environ.Env.DB_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} has an unsupported scheme {scheme!r}; use e.g. postgres://user:pass@host:5432/name "
+            "or sqlite:////absolute/path.sqlite3."
+        )
     try:
         config: dict[str, Any] = _env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs

@@ -17,7 +17,9 @@ class Item:
     published: datetime | None = None
 
 
-def items(count: int, *, start: datetime | None = None, gap: timedelta = timedelta(hours=1), prefix: str = "story") -> list[Item]:
+def items(
+    count: int, *, start: datetime | None = None, gap: timedelta = timedelta(hours=1), prefix: str = "story"
+) -> list[Item]:
     start = start or datetime(2026, 11, 1, tzinfo=UTC)
     return [
         Item(
@@ -31,7 +33,14 @@ def items(count: int, *, start: datetime | None = None, gap: timedelta = timedel
     ]
 
 
-def rss(entries: list[Item], *, title: str = "Test feed", language: str = "en", ttl: int | None = None, encoding: str = "utf-8") -> bytes:
+def rss(
+    entries: list[Item],
+    *,
+    title: str = "Test feed",
+    language: str = "en",
+    ttl: int | None = None,
+    encoding: str = "utf-8",
+) -> bytes:
     parts = [
         f'<?xml version="1.0" encoding="{encoding}"?>',
         '<rss version="2.0"><channel>',

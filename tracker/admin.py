@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,7 +15,6 @@ from django.utils.timesince import timesince
 from tracker import services
 from tracker.models import Entry, Feed, PollLog
 from tracker.tasks import poll_feed
-
 
 POLL_LOG_FIELDS = [
     "started_at",
@@ -94,6 +94,8 @@ class FeedAdmin(admin.ModelAdmin):
     search_fields = ["title", "url", "site_url"]
     actions = ["poll_now", "pause", "resume"]
     inlines = [PollLogInline]
+    # A URL typed without a scheme means https (Django 6's default, adopted now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "health_badge", "created_at", "last_polled_at", "last_success_at", "last_status_code", "last_error",
         "error_count", "first_error_at", "next_poll_at", "poll_interval", "etag", "last_modified",
@@ -147,9 +149,14 @@ class FeedAdmin(admin.ModelAdmin):
             label = f"failing ({feed.error_count})"
         title = feed.disabled_reason or feed.last_error
         return format_html(
-            '<span title="{}" style="color:#fff;background:{};padding:1px 6px;border-radius:8px">{}</span>',
+            '<span title="{}" style="color:#fff;background:{};padding:1px 6px;border-radius:8px;'
+            'white-space:nowrap">{}</span>',
             title, colours[feed.health], label,
         )  # fmt: skip
+
+    @admin.display(description="Tier", ordering="tier")
+    def tier_short(self, feed: Feed) -> str:
+        return f"T{feed.tier}"
 
     @admin.display(description="Last success", ordering="last_success_at")
     def last_success(self, feed: Feed) -> str:

@@ -290,7 +290,7 @@ def _request(
             if response.status_code != 200:
                 return FetchResult(response.status_code, url, response_headers, None, 0)
             declared = response_headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > policy.max_body_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > policy.max_body_bytes:
                 raise BodyTooLargeError(
                     f"The feed declares {int(declared):,} bytes, over the "
                     f"{policy.max_body_bytes:,} byte limit; not downloaded."
@@ -299,7 +299,9 @@ def _request(
                 response_headers.get("content-encoding", "").strip().lower(), policy.max_body_bytes
             )
             parts: list[bytes] = []
-            for chunk in response.iter_raw(chunk_size=64 * 1024):
+            # No chunk_size: httpx would buffer up to it, and a server dribbling a small
+            # body would then never reach the deadline check below.
+            for chunk in response.iter_raw():
                 received += len(chunk)
                 if received > policy.max_body_bytes:
                     raise BodyTooLargeError(

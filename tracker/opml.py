@@ -46,10 +46,12 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
         if not url:
             continue  # a folder, or a link that is not a feed
         label = outline.get("title") or outline.get("text") or ""
+        if label.strip() == url:
+            label = ""  # an untitled feed, written with its URL as the required text
         tier_text = (outline.get("tier") or "").strip()
         tier: int | None = None
         if tier_text:
-            if not tier_text.isdigit():
+            if not (tier_text.isascii() and tier_text.isdigit()):
                 problems.append(f"outline {position} ({url}): tier {tier_text!r} is not a number.")
                 continue
             tier = int(tier_text)

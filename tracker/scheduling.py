@@ -101,7 +101,7 @@ def retry_after_seconds(value: str, *, now: datetime) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]+", value):  # ASCII only: str.isdigit() also accepts '²'
         return int(value)
     moment = _http_date(value)
     if moment is None:

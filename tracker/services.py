@@ -28,7 +28,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -41,6 +41,7 @@ from tracker.parsing import FeedParseError, ParsedEntry, ParsedFeed, normalise_l
 logger = logging.getLogger(__name__)
 
 ENTRY_UPDATE_FIELDS = [
+    "identity_key",
     "guid", "link", "title", "summary", "content", "author", "language",
     "published_at", "date_estimated", "updated_at", "update_count", "content_hash",
 ]  # fmt: skip
@@ -73,13 +74,13 @@ def interval_policy() -> scheduling.IntervalPolicy:
 # --- Creating and changing feeds ------------------------------------------------------
 
 
-def feed_create(*, url: str, title: str = "", language: str = "", tier: int = OutletTier.NATIONAL) -> tuple[Feed, bool]:
+def feed_create(
+    *, url: str, title: str = "", language: str = "", tier: int = OutletTier.NATIONAL, site_url: str = ""
+) -> tuple[Feed, bool]:
     """Add a feed (or return the existing one with that URL). Returns (feed, created)."""
     url = url.strip()
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise FeedError(f"{url!r} is not an http(s) URL.") from None
+    if not _is_http_url(url):
+        raise FeedError(f"{url!r} is not an http(s) URL.")
     if language and not normalise_language(language):
         raise FeedError(f"{language!r} is not a language tag such as 'en', 'id' or 'zh-cn'.")
     if tier not in OutletTier.values:
@@ -88,11 +89,24 @@ def feed_create(*, url: str, title: str = "", language: str = "", tier: int = Ou
         with transaction.atomic():
             feed, created = Feed.objects.get_or_create(
                 url=url,
-                defaults={"title": title.strip(), "language": normalise_language(language), "tier": tier},
+                defaults={
+                    "title": title.strip(),
+                    "language": normalise_language(language),
+                    "tier": tier,
+                    "site_url": site_url.strip() if _is_http_url(site_url.strip()) else "",
+                },
             )
     except IntegrityError:  # created concurrently
         return Feed.objects.get(url=url), False
     return feed, created
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def feed_pause(*, feed_ids: Iterable[int]) -> int:
@@ -145,8 +159,9 @@ def _claim(feed_ids: list[int], *, now: datetime) -> list[Claim]:
     Feed.objects.filter(pk__in=feed_ids).filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now)).update(
         lease_token=token, lease_until=lease_until, next_poll_at=lease_until
     )
-    claimed = Feed.objects.filter(pk__in=feed_ids, lease_token=token).values_list("pk", flat=True)
-    return [Claim(feed_id, token) for feed_id in claimed]
+    claimed = set(Feed.objects.filter(pk__in=feed_ids, lease_token=token).values_list("pk", flat=True))
+    # In the order asked for: the dispatcher passes the most overdue first.
+    return [Claim(feed_id, token) for feed_id in feed_ids if feed_id in claimed]
 
 
 def _start_run(feed_id: int, claim_token: uuid.UUID, now: datetime) -> uuid.UUID | None:
@@ -189,6 +204,22 @@ def feed_poll(*, feed_id: int, claim_token: uuid.UUID, client: httpx.Client | No
         logger.info("feed %s: claim %s already taken; duplicate poll skipped", feed_id, claim_token)
         return PollReport(feed_id=feed_id, outcome="skipped", skipped=True)
     feed = Feed.objects.get(pk=feed_id)
+    try:
+        return _poll_claimed(feed, run_token, started=started, clock=clock, client=client)
+    except DatabaseError:
+        raise  # nothing can be recorded; the lease expires and the feed is claimed again
+    except Exception as exc:
+        # A bug must not leave the feed leased and retried every lease period:
+        # record it like any failure, so it backs off and shows in the admin.
+        logger.exception("feed %s: unexpected error while polling", feed_id)
+        return _record_failure(
+            feed, run_token, started=started, clock=clock, error=f"Unexpected error while polling: {exc!r}"
+        )
+
+
+def _poll_claimed(
+    feed: Feed, run_token: uuid.UUID, *, started: datetime, clock: float, client: httpx.Client | None
+) -> PollReport:
     try:
         result = fetch(feed.url, policy=fetch_policy(), etag=feed.etag, last_modified=feed.last_modified, client=client)
     except FetchError as exc:
@@ -396,13 +427,22 @@ def _store_entries(feed: Feed, parsed: ParsedFeed, *, now: datetime) -> PollRepo
 
     to_create: list[Entry] = []
     to_update: list[Entry] = []
+    to_rekey: list[Entry] = []
     for item in parsed.entries:
-        match = existing.get(item.identity_key) or by_link.pop(item.link, None)
+        match = existing.get(item.identity_key)
+        if match is None and item.link in by_link:
+            # Same story, new guid: adopt the new identity so the next poll finds it directly.
+            match = by_link.pop(item.link)
+            match.identity_key, match.guid = item.identity_key, item.guid
+            to_rekey.append(match)
         if match is None:
             to_create.append(_new_entry(feed, item, now=now))
         elif match.content_hash != item.content_hash:
             _apply(match, item, now=now)
             to_update.append(match)
+    rekeyed_only = [entry for entry in to_rekey if entry not in to_update]
+    if rekeyed_only:
+        Entry.objects.bulk_update(rekeyed_only, ["identity_key", "guid"])
     if to_create:
         Entry.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
         report.new_entry_ids = list(
@@ -431,8 +471,8 @@ def _apply(entry: Entry, item: ParsedEntry, *, now: datetime) -> None:
     entry.guid, entry.link, entry.title = item.guid, item.link, item.title
     entry.summary, entry.content, entry.author = item.summary, item.content, item.author
     entry.language = item.language
-    if not item.date_estimated or entry.date_estimated:
-        entry.published_at, entry.date_estimated = item.published_at, item.date_estimated
+    if not item.date_estimated:  # a real date may replace an estimate; an estimate replaces nothing
+        entry.published_at, entry.date_estimated = item.published_at, False
     entry.updated_at = now
     entry.update_count += 1
     entry.content_hash = item.content_hash

@@ -1,0 +1,1 @@
+"""Benchmarks: report figures, never pass or fail. Run with ``make bench``."""

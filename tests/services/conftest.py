@@ -69,18 +69,31 @@ class WorkerProcess:
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: b"ready." in log_path.read_bytes() or self.process.poll() is not None, timeout=60, message="the worker to start")
+        wait_for(
+            lambda: b"ready." in log_path.read_bytes() or self.process.poll() is not None,
+            timeout=60,
+            message="the worker to start",
+        )
         if self.process.poll() is not None:
             raise AssertionError(f"Celery worker exited at start:\n{self.output()}")
 

@@ -207,7 +207,9 @@ def test_it_prefers_the_operator_language_over_the_document():
 
 
 def test_it_reads_xml_lang_from_an_atom_feed():
-    parsed = parse(atom("<entry><id>urn:1</id><title>t</title><updated>2026-11-01T10:00:00Z</updated></entry>", lang="fr"))
+    parsed = parse(
+        atom("<entry><id>urn:1</id><title>t</title><updated>2026-11-01T10:00:00Z</updated></entry>", lang="fr")
+    )
 
     assert parsed.language == "fr"
     assert parsed.entries[0].language == "fr"
@@ -329,7 +331,7 @@ def test_it_decodes_the_euc_kr_demo_feed():
 def test_it_decodes_the_shift_jis_demo_feed():
     parsed = parse((DEMO_FEEDS_DIR / "ja-keizai.xml").read_bytes())
 
-    assert parsed.title == "アジア経済テック（サンプル）"
+    assert parsed.title == "アジア経済テック（サンプル）"  # noqa: RUF001  (the feed uses full-width brackets)
     assert parsed.language == "ja"
     assert len(parsed.entries) == 7
     assert parsed.entries[0].title == "グラブとGoTo、経営統合協議を再開か"

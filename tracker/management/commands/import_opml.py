@@ -33,7 +33,7 @@ class Command(BaseCommand):
             for row in rows:
                 try:
                     _, was_created = feed_create(
-                        url=row.url, title=row.title, language=row.language,
+                        url=row.url, site_url=row.site_url, title=row.title, language=row.language,
                         tier=row.tier if row.tier is not None else OutletTier.NATIONAL,
                     )  # fmt: skip
                 except FeedError as exc:
