@@ -43,6 +43,7 @@ def test_it_polls_due_feeds_through_the_dispatcher(celery_worker_process, feed_s
         assert feed.last_success_at is not None, feed.last_error
         assert feed.etag == f'"v{feeds.index(feed)}"'
         assert feed.lease_token is None
+        assert feed.last_polled_at is not None
         assert feed.next_poll_at > feed.last_polled_at
 
 

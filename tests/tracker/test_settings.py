@@ -184,7 +184,7 @@ def test_it_uses_postgresql_for_a_postgres_database_url(tmp_path):
 # --- System checks --------------------------------------------------------------------
 
 
-def check_ids() -> list[str]:
+def check_ids() -> list[str | None]:
     return [problem.id for problem in check_tracker_settings()]
 
 
