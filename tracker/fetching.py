@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +110,46 @@ def address_is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+# The monotonic time by which the current fetch must be done. Every socket operation
+# of the fetch (connect, TLS, request, status line, headers, body) gets at most what
+# is left, so a server dribbling its headers is cut off like one dribbling its body.
+_deadline: ContextVar[float | None] = ContextVar("fetch_deadline", default=None)
+
+
+def _remaining(timeout: float | None) -> float | None:
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the fetch's total time limit has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write honours the fetch's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class GuardedNetworkBackend(httpcore.SyncBackend):
     """Resolves the host itself, refuses non-public addresses, connects to a checked one.
 
@@ -143,7 +185,8 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(str(address), port, _remaining(timeout), local_address, socket_options)
+                return DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 last_error = exc
         raise ConnectionFailedError(f"Could not connect to {host}:{port}: {last_error}.")
@@ -233,9 +276,11 @@ def fetch(
     owns_client = client is None
     if client is None:
         client = build_client(policy)
+    deadline_token = _deadline.set(deadline)
     try:
         return _follow(client, url, headers=headers, policy=policy, deadline=deadline)
     finally:
+        _deadline.reset(deadline_token)
         if owns_client:
             client.close()
 
@@ -315,6 +360,10 @@ def _request(
                     )
             return FetchResult(200, url, response_headers, b"".join(parts), received)
     except httpx.TimeoutException as exc:
+        if time.monotonic() >= deadline:
+            raise FetchTimeoutError(
+                f"The server at {httpx.URL(url).host} took longer than {policy.total_timeout:g} s in all; gave up."
+            ) from None
         kind = type(exc).__name__.replace("Timeout", " timeout").lower()
         raise FetchTimeoutError(f"The server at {httpx.URL(url).host} did not answer in time ({kind}).") from None
     except httpx.TransportError as exc:
