@@ -21,7 +21,7 @@ bench:
 lock:
 	scripts/bootstrap dev
 	.venv/bin/pip install --quiet pip-tools
-	cd requirements && for set in base prod dev; do ../.venv/bin/pip-compile --quiet --strip-extras $$set.in -o $$set.txt; done
+	cd requirements && for set in base prod dev; do ../.venv/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links $$set.in -o $$set.txt; done
 
 clean:
 	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache

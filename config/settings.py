@@ -1,6 +1,6 @@
 """Settings for the rumour tracker, read from environment variables.
 
-Every value comes from the environment through :func:`config.env.read`, so one set
+Every value comes from the environment through the typed readers in :mod:`config.env`, so one set
 of code runs both set-ups described in DESIGN.md:
 
 * **Embedded default** (nothing set but ``DJANGO_DEBUG=1``): SQLite in ``var/``,

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.feedserver import FeedServer
-
-FEEDS_DIR = Path(__file__).parent / "feeds"
 
 
 @pytest.fixture
@@ -17,16 +14,6 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def feed_file() -> object:
-    """Bytes of a test feed file under tests/feeds/."""
-
-    def read(name: str) -> bytes:
-        return (FEEDS_DIR / name).read_bytes()
-
-    return read
 
 
 @pytest.fixture

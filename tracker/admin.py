@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.timesince import timesince
 
 from tracker import services
 from tracker.models import Entry, Feed, PollLog
+from tracker.parsing import normalise_language
 from tracker.tasks import poll_feed
 
 POLL_LOG_FIELDS = [
@@ -78,8 +79,25 @@ class PollLogInline(admin.TabularInline):
         return queryset.none()
 
 
+class FeedForm(forms.ModelForm):
+    # A URL typed without a scheme means https (Django 6's default, adopted now).
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+    site_url = forms.URLField(max_length=2000, assume_scheme="https", required=False)
+
+    class Meta:
+        model = Feed
+        fields = ["url", "title", "site_url", "language", "tier", "is_paused"]
+
+    def clean_language(self) -> str:
+        value: str = self.cleaned_data["language"]
+        if value and not normalise_language(value):
+            raise forms.ValidationError("Use a language tag such as 'en', 'id', 'ko' or 'zh-cn'.")
+        return normalise_language(value)
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedForm
     list_display = [
         "__str__",
         "language",
@@ -94,8 +112,6 @@ class FeedAdmin(admin.ModelAdmin):
     search_fields = ["title", "url", "site_url"]
     actions = ["poll_now", "pause", "resume"]
     inlines = [PollLogInline]
-    # A URL typed without a scheme means https (Django 6's default, adopted now).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "health_badge", "created_at", "last_polled_at", "last_success_at", "last_status_code", "last_error",
         "error_count", "first_error_at", "next_poll_at", "poll_interval", "etag", "last_modified",
@@ -195,11 +211,20 @@ class FeedAdmin(admin.ModelAdmin):
         self.message_user(request, f"Resumed {count} feed(s); they are due now.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Feed, form: Any, change: bool) -> None:
-        # Adding a feed in the admin goes through the same validation as addfeed.
+        # Through the services, like addfeed: an edit writes only the edited columns,
+        # so it cannot overwrite the lease or health of a poll running meanwhile.
         if change:
-            super().save_model(request, obj, form, change)
+            services.feed_update(feed_id=obj.pk, changes={name: form.cleaned_data[name] for name in form.changed_data})
+            obj.refresh_from_db()
             return
-        feed, _ = services.feed_create(url=obj.url, title=obj.title, language=obj.language, tier=obj.tier)
+        feed, _ = services.feed_create(
+            url=obj.url,
+            title=obj.title,
+            language=obj.language,
+            tier=obj.tier,
+            site_url=obj.site_url,
+            paused=obj.is_paused,
+        )
         obj.pk = feed.pk
         obj.refresh_from_db()
 

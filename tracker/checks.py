@@ -28,10 +28,11 @@ def check_tracker_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 id="tracker.E002",
             )
         )
-    if settings.TRACKER_LEASE_SECONDS <= settings.TRACKER_TOTAL_TIMEOUT + 60:
+    # The poll task's hard time limit is TRACKER_TOTAL_TIMEOUT + 90 s (tracker/tasks.py).
+    if settings.TRACKER_LEASE_SECONDS <= settings.TRACKER_TOTAL_TIMEOUT + 120:
         problems.append(
             Error(
-                "TRACKER_LEASE_SECONDS must exceed TRACKER_TOTAL_TIMEOUT by more than a minute.",
+                "TRACKER_LEASE_SECONDS must exceed TRACKER_TOTAL_TIMEOUT by more than two minutes.",
                 hint="A lease shorter than a poll would let a second poll of the same feed start.",
                 id="tracker.E003",
             )

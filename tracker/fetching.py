@@ -27,6 +27,8 @@ import ssl
 import time
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,11 +104,28 @@ class ContentDecodingError(FetchError):
     pass
 
 
+_NAT64_PREFIXES = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_NEVER_PUBLIC_V6 = (
+    ipaddress.IPv6Network("fec0::/10"),  # deprecated site-local
+    ipaddress.IPv6Network("::/96"),  # deprecated IPv4-compatible
+)
+
+
 def address_is_public(address: str) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 unwrapped)."""
+    """True for globally routable unicast addresses.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped, 6to4, NAT64) are judged by
+    that IPv4 address, so ``64:ff9b::a9fe:a9fe`` is the metadata address it is.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NEVER_PUBLIC_V6):
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in network for network in _NAT64_PREFIXES):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_is_public(str(embedded))
     return ip.is_global and not ip.is_multicast
 
 
@@ -150,6 +169,21 @@ class DeadlineStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+# getaddrinfo() has no timeout of its own; lookups run here so a slow resolver is
+# bounded by the fetch's deadline. A timed-out lookup finishes in the background.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feed-dns")
+
+
+def _resolve(host: str, port: int, *, timeout: float | None) -> list[Any]:
+    future = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FuturesTimeout:
+        raise FetchTimeoutError(f"Looking up {host!r} took too long.") from None
+    except socket.gaierror as exc:
+        raise ConnectionFailedError(f"Could not resolve host {host!r}: {exc.strerror}.") from None
+
+
 class GuardedNetworkBackend(httpcore.SyncBackend):
     """Resolves the host itself, refuses non-public addresses, connects to a checked one.
 
@@ -169,10 +203,7 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise ConnectionFailedError(f"Could not resolve host {host!r}: {exc.strerror}.") from None
+        infos = _resolve(host, port, timeout=_remaining(timeout))
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
         if not self.allow_private:
             blocked = [a for a in addresses if not address_is_public(str(a))]

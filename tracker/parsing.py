@@ -34,6 +34,10 @@ EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=2)
 MAX_TITLE = 1000
 MAX_URL = 2000
+MAX_LANGUAGE = 35  # the longest BCP 47 tag a conforming implementation must store
+# C0 controls other than tab/newline/CR, and DEL: invalid in XML text and refused by
+# PostgreSQL (NUL); lenient parsing can still let them through.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _ENTITY_DECLARATIONS = [
     re.compile(re.escape("<!ENTITY".encode(encoding)), re.IGNORECASE)
@@ -99,7 +103,9 @@ def parse_feed(
         reason = parsed.get("bozo_exception") or "no RSS or Atom elements found"
         raise FeedParseError(f"The body is not a readable feed: {reason}.")
     channel = parsed.feed
-    feed_language = normalise_language(language) or normalise_language(channel.get("language", ""))
+    operator_language = normalise_language(language)
+    channel_language = normalise_language(channel.get("language", ""))
+    feed_language = operator_language or channel_language
     result = ParsedFeed(
         title=_plain(channel.get("title", ""))[:MAX_TITLE],
         site_url=str(channel.get("link", ""))[:MAX_URL],
@@ -108,14 +114,20 @@ def parse_feed(
     )
     if parsed.bozo:
         result.warnings.append(f"Malformed feed, read leniently: {parsed.get('bozo_exception')}")
-    result.entries = _entries(parsed.entries, now=now, feed_language=feed_language, warnings=result.warnings)
+    result.entries = _entries(
+        parsed.entries,
+        now=now,
+        operator_language=operator_language,
+        channel_language=channel_language,
+        warnings=result.warnings,
+    )
     return result
 
 
 def normalise_language(value: str) -> str:
     """'en_US' -> 'en-us'; anything that is not a plausible language tag -> ''."""
     tag = str(value or "").strip().replace("_", "-").lower()
-    return tag if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", tag) else ""
+    return tag if len(tag) <= MAX_LANGUAGE and re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", tag) else ""
 
 
 def refuse_entity_declarations(body: bytes) -> None:
@@ -140,11 +152,13 @@ def _ttl_seconds(value: Any) -> int | None:
     return minutes * 60 if minutes > 0 else None
 
 
-def _entries(raw_entries: list[Any], *, now: datetime, feed_language: str, warnings: list[str]) -> list[ParsedEntry]:
+def _entries(
+    raw_entries: list[Any], *, now: datetime, operator_language: str, channel_language: str, warnings: list[str]
+) -> list[ParsedEntry]:
     # A guid shared by entries with different links identifies nothing.
     guid_links: dict[str, set[str]] = {}
     for raw in raw_entries:
-        guid = str(raw.get("id", "")).strip()
+        guid = _scrub(raw.get("id", ""))
         if guid:
             guid_links.setdefault(guid, set()).add(str(raw.get("link", "")).strip())
     untrusted = {guid for guid, links in guid_links.items() if len(links) > 1}
@@ -155,7 +169,12 @@ def _entries(raw_entries: list[Any], *, now: datetime, feed_language: str, warni
     seen: set[str] = set()
     estimated = 0
     for raw in raw_entries:
-        entry = _entry(raw, now=now, feed_language=feed_language, untrusted_guids=untrusted)
+        entry = _entry(
+            raw,
+            now=now,
+            language=operator_language or normalise_language(_detail_language(raw)) or channel_language,
+            untrusted_guids=untrusted,
+        )
         if entry.identity_key in seen:
             continue  # the document repeats itself; the first copy wins
         seen.add(entry.identity_key)
@@ -171,9 +190,9 @@ def _entries(raw_entries: list[Any], *, now: datetime, feed_language: str, warni
     return entries
 
 
-def _entry(raw: Any, *, now: datetime, feed_language: str, untrusted_guids: set[str]) -> ParsedEntry:
-    guid = str(raw.get("id", "")).strip()[:MAX_URL]
-    link = str(raw.get("link", "")).strip()[:MAX_URL]
+def _entry(raw: Any, *, now: datetime, language: str, untrusted_guids: set[str]) -> ParsedEntry:
+    guid = _scrub(raw.get("id", ""))[:MAX_URL]
+    link = _scrub(raw.get("link", ""))[:MAX_URL]
     title = _plain(raw.get("title", ""))[:MAX_TITLE]
     published, date_estimated = _published_at(raw, now=now)
     if guid and guid not in untrusted_guids:
@@ -191,7 +210,6 @@ def _entry(raw: Any, *, now: datetime, feed_language: str, untrusted_guids: set[
     if content == summary:
         content = ""
     author = _plain(raw.get("author", ""))[:300]
-    language = feed_language or normalise_language(_detail_language(raw))
     digest = hashlib.sha256("\x1f".join([title, link, summary, content, author]).encode()).hexdigest()
     return ParsedEntry(
         identity_key=hashlib.sha256(identity.encode()).hexdigest(),
@@ -234,8 +252,12 @@ def _published_at(raw: Any, *, now: datetime) -> tuple[datetime, bool]:
     return now, True
 
 
+def _scrub(value: Any) -> str:
+    return _CONTROL_CHARACTERS.sub("", str(value or "")).strip()
+
+
 def _clean(detail: Any) -> str:
-    value = str(detail.get("value", ""))
+    value = _scrub(detail.get("value", ""))
     if "html" in str(detail.get("type", "text/html")):
         return nh3.clean(value).strip()
     return html.escape(value).strip()
@@ -243,5 +265,5 @@ def _clean(detail: Any) -> str:
 
 def _plain(value: Any) -> str:
     """Plain text from a title-like field that may carry markup or entities."""
-    text = nh3.clean(str(value or ""), tags=set())
+    text = nh3.clean(_scrub(value), tags=set())
     return re.sub(r"\s+", " ", html.unescape(text)).strip()

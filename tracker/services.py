@@ -28,7 +28,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -75,16 +75,17 @@ def interval_policy() -> scheduling.IntervalPolicy:
 
 
 def feed_create(
-    *, url: str, title: str = "", language: str = "", tier: int = OutletTier.NATIONAL, site_url: str = ""
+    *,
+    url: str,
+    title: str = "",
+    language: str = "",
+    tier: int = OutletTier.NATIONAL,
+    site_url: str = "",
+    paused: bool = False,
 ) -> tuple[Feed, bool]:
     """Add a feed (or return the existing one with that URL). Returns (feed, created)."""
     url = url.strip()
-    if not _is_http_url(url):
-        raise FeedError(f"{url!r} is not an http(s) URL.")
-    if language and not normalise_language(language):
-        raise FeedError(f"{language!r} is not a language tag such as 'en', 'id' or 'zh-cn'.")
-    if tier not in OutletTier.values:
-        raise FeedError(f"Tier must be one of {', '.join(map(str, OutletTier.values))}, not {tier!r}.")
+    _validate_feed_fields(url=url, language=language, tier=tier)
     try:
         with transaction.atomic():
             feed, created = Feed.objects.get_or_create(
@@ -94,11 +95,44 @@ def feed_create(
                     "language": normalise_language(language),
                     "tier": tier,
                     "site_url": site_url.strip() if _is_http_url(site_url.strip()) else "",
+                    "is_paused": paused,
                 },
             )
     except IntegrityError:  # created concurrently
         return Feed.objects.get(url=url), False
     return feed, created
+
+
+EDITABLE_FEED_FIELDS = frozenset({"url", "title", "site_url", "language", "tier", "is_paused"})
+
+
+def feed_update(*, feed_id: int, changes: dict[str, Any]) -> None:
+    """Change what a person may change about a feed, and nothing else.
+
+    An UPDATE of just those columns: a poll running at the same time keeps its lease,
+    validators and health fields.
+    """
+    unknown = set(changes) - EDITABLE_FEED_FIELDS
+    if unknown:
+        raise FeedError(f"These feed fields are not editable: {', '.join(sorted(unknown))}.")
+    if "url" in changes:
+        changes["url"] = changes["url"].strip()
+    _validate_feed_fields(url=changes.get("url"), language=changes.get("language"), tier=changes.get("tier"))
+    if "language" in changes:
+        changes["language"] = normalise_language(changes["language"])
+    try:
+        Feed.objects.filter(pk=feed_id).update(**changes)
+    except IntegrityError:
+        raise FeedError(f"Another feed already has the URL {changes.get('url')!r}.") from None
+
+
+def _validate_feed_fields(*, url: str | None, language: str | None, tier: int | None) -> None:
+    if url is not None and not _is_http_url(url):
+        raise FeedError(f"{url!r} is not an http(s) URL.")
+    if language and not normalise_language(language):
+        raise FeedError(f"{language!r} is not a language tag such as 'en', 'id' or 'zh-cn'.")
+    if tier is not None and tier not in OutletTier.values:
+        raise FeedError(f"Tier must be one of {', '.join(map(str, OutletTier.values))}, not {tier!r}.")
 
 
 def _is_http_url(value: str) -> bool:
@@ -142,7 +176,7 @@ def feeds_claim_due(*, limit: int | None = None, now: datetime | None = None) ->
         .order_by("next_poll_at")
         .values_list("pk", flat=True)[: limit or settings.TRACKER_DISPATCH_BATCH]
     )
-    return _claim(list(due), now=now)
+    return _claim(list(due), now=now, due_only=True)
 
 
 def feeds_claim(*, feed_ids: Iterable[int], now: datetime | None = None) -> list[Claim]:
@@ -150,15 +184,17 @@ def feeds_claim(*, feed_ids: Iterable[int], now: datetime | None = None) -> list
     return _claim(list(feed_ids), now=now or timezone.now())
 
 
-def _claim(feed_ids: list[int], *, now: datetime) -> list[Claim]:
+def _claim(feed_ids: list[int], *, now: datetime, due_only: bool = False) -> list[Claim]:
     if not feed_ids:
         return []
     token = uuid.uuid4()
     lease_until = now + timedelta(seconds=settings.TRACKER_LEASE_SECONDS)
-    # Conditional: a feed another dispatcher claimed a moment ago is skipped here.
-    Feed.objects.filter(pk__in=feed_ids).filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now)).update(
-        lease_token=token, lease_until=lease_until, next_poll_at=lease_until
-    )
+    # Conditional: a feed another dispatcher claimed (or even polled and rescheduled)
+    # since we read the due list is skipped here.
+    claimable = Feed.objects.filter(pk__in=feed_ids).filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+    if due_only:
+        claimable = claimable.filter(is_paused=False, disabled_at__isnull=True, next_poll_at__lte=now)
+    claimable.update(lease_token=token, lease_until=lease_until, next_poll_at=lease_until)
     claimed = set(Feed.objects.filter(pk__in=feed_ids, lease_token=token).values_list("pk", flat=True))
     # In the order asked for: the dispatcher passes the most overdue first.
     return [Claim(feed_id, token) for feed_id in feed_ids if feed_id in claimed]
@@ -206,8 +242,22 @@ def feed_poll(*, feed_id: int, claim_token: uuid.UUID, client: httpx.Client | No
     feed = Feed.objects.get(pk=feed_id)
     try:
         return _poll_claimed(feed, run_token, started=started, clock=clock, client=client)
+    except LeaseLostError:
+        logger.warning("feed %s: lease lost during the poll; its results were discarded", feed_id)
+        return PollReport(feed_id=feed_id, outcome="skipped", skipped=True)
+    except (DataError, IntegrityError) as exc:
+        # The feed sent something the database refuses (the transaction rolled back).
+        # Record it like any failure so the feed backs off and an operator sees why.
+        logger.exception("feed %s: the database refused the poll's data", feed_id)
+        return _record_failure(
+            feed, run_token, started=started, clock=clock, error=f"The database refused this feed's data: {exc}"
+        )
     except DatabaseError:
-        raise  # nothing can be recorded; the lease expires and the feed is claimed again
+        # Transient (connection lost, lock timeout): hand the claim back so the task's
+        # retry can take it; if even that fails, the lease expires and the dispatcher
+        # claims the feed again. Nothing partial was committed.
+        _return_claim(feed_id, run_token=run_token, claim_token=claim_token)
+        raise
     except Exception as exc:
         # A bug must not leave the feed leased and retried every lease period:
         # record it like any failure, so it backs off and shows in the admin.
@@ -215,6 +265,23 @@ def feed_poll(*, feed_id: int, claim_token: uuid.UUID, client: httpx.Client | No
         return _record_failure(
             feed, run_token, started=started, clock=clock, error=f"Unexpected error while polling: {exc!r}"
         )
+
+
+class LeaseLostError(Exception):
+    """The poll's lease was taken over (it outlived TRACKER_LEASE_SECONDS); write nothing."""
+
+
+def _holds_lease(feed_id: int, run_token: uuid.UUID) -> None:
+    """Inside a transaction: lock the feed row while we still hold its lease, or raise."""
+    if not Feed.objects.select_for_update().filter(pk=feed_id, lease_token=run_token).exists():
+        raise LeaseLostError
+
+
+def _return_claim(feed_id: int, *, run_token: uuid.UUID, claim_token: uuid.UUID) -> None:
+    try:
+        Feed.objects.filter(pk=feed_id, lease_token=run_token).update(lease_token=claim_token)
+    except DatabaseError:
+        logger.warning("feed %s: could not hand the claim back; the lease will expire", feed_id)
 
 
 def _poll_claimed(
@@ -324,6 +391,7 @@ def _record_success(
         updates["last_modified"] = result.last_modified[:200]
     published: list[datetime] = []
     with transaction.atomic():
+        _holds_lease(feed.pk, run_token)
         if parsed is not None:
             report = _store_entries(feed, parsed, now=started)
             report.outcome, report.status_code = outcome, result.status_code
@@ -386,6 +454,7 @@ def _record_failure(
             f"Failing since {first_error_at:%Y-%m-%d %H:%M} UTC ({error_count} polls in a row). Last error: {error}"
         )
     with transaction.atomic():
+        _holds_lease(feed.pk, run_token)
         Feed.objects.filter(pk=feed.pk, lease_token=run_token).update(**updates)
         PollLog.objects.create(
             feed=feed, started_at=started, duration_ms=_elapsed_ms(clock),
@@ -417,20 +486,28 @@ def _store_entries(feed: Feed, parsed: ParsedFeed, *, now: datetime) -> PollRepo
     keys = [item.identity_key for item in parsed.entries]
     existing = {e.identity_key: e for e in Entry.objects.filter(feed=feed, identity_key__in=keys)}
     # A feed that changed an entry's guid keeps its link: match the newcomer by link.
+    # Only when the link is unambiguous (one stored entry has it) and the story is the
+    # same (title or date): feeds that point every item at their home page must not
+    # have one story overwrite another.
     by_link: dict[str, Entry] = {}
     unmatched_links = [item.link for item in parsed.entries if item.identity_key not in existing and item.link]
     if unmatched_links:
         matched_pks = {e.pk for e in existing.values()}
-        for entry in Entry.objects.filter(feed=feed, link__in=unmatched_links).order_by("-first_seen_at"):
-            if entry.pk not in matched_pks:
-                by_link.setdefault(entry.link, entry)
+        candidates: dict[str, list[Entry]] = {}
+        for entry in Entry.objects.filter(feed=feed, link__in=unmatched_links):
+            candidates.setdefault(entry.link, []).append(entry)
+        by_link = {
+            link: entries[0]
+            for link, entries in candidates.items()
+            if len(entries) == 1 and entries[0].pk not in matched_pks
+        }
 
     to_create: list[Entry] = []
     to_update: list[Entry] = []
     to_rekey: list[Entry] = []
     for item in parsed.entries:
         match = existing.get(item.identity_key)
-        if match is None and item.link in by_link:
+        if match is None and item.link in by_link and _same_story(by_link[item.link], item):
             # Same story, new guid: adopt the new identity so the next poll finds it directly.
             match = by_link.pop(item.link)
             match.identity_key, match.guid = item.identity_key, item.guid
@@ -456,6 +533,11 @@ def _store_entries(feed: Feed, parsed: ParsedFeed, *, now: datetime) -> PollRepo
     report.entries_new = len(report.new_entry_ids)
     report.entries_updated = len(report.changed_entry_ids)
     return report
+
+
+def _same_story(entry: Entry, item: ParsedEntry) -> bool:
+    same_date = not item.date_estimated and not entry.date_estimated and entry.published_at == item.published_at
+    return entry.title == item.title or same_date
 
 
 def _new_entry(feed: Feed, item: ParsedEntry, *, now: datetime) -> Entry:

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from tracker import services
 
@@ -33,6 +34,13 @@ def dispatch_due_feeds(**kwargs: Any) -> int:
     name="tracker.poll_feed",
     ignore_result=True,
     acks_late=True,
+    # A lost database connection or lock timeout: feed_poll has handed the claim back,
+    # so the retry (same arguments) can take it. Feed errors are not retried here:
+    # they are recorded and rescheduled by the feed's own backoff.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=15,
+    retry_jitter=True,
+    max_retries=3,
     soft_time_limit=int(settings.TRACKER_TOTAL_TIMEOUT) + 60,
     time_limit=int(settings.TRACKER_TOTAL_TIMEOUT) + 90,
 )

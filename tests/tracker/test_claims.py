@@ -258,3 +258,46 @@ def test_it_disables_a_feed_at_once_on_410_gone(feed_server):
     assert feed.disabled_at is not None
     assert feed.disabled_reason == "410 Gone: the publisher says this feed is gone for good."
     assert feeds_claim_due(now=timezone.now() + timedelta(days=365)) == []
+
+
+# --- Races found in review ------------------------------------------------------------
+
+
+def test_it_does_not_claim_a_feed_that_was_polled_since_the_due_list_was_read():
+    # given: a dispatcher read this feed as due a moment ago...
+    feed = make_feed("raced", due_in=-timedelta(minutes=1))
+    read_at = timezone.now()
+    # ...and meanwhile another poll finished and rescheduled it 20 minutes out
+    Feed.objects.filter(pk=feed.pk).update(next_poll_at=read_at + timedelta(minutes=20))
+
+    # when: the first dispatcher's claim goes through with its stale list
+    claims = feeds_claim_due(now=read_at)
+
+    # then
+    assert claims == []
+    feed.refresh_from_db()
+    assert feed.lease_token is None
+    assert feed.next_poll_at > read_at + timedelta(minutes=19)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_discards_the_results_of_a_poll_whose_lease_was_taken_over(feed_server, settings):
+    # given: a poll is under way (its claim swapped for a run token by feed_poll)...
+    url = feed_server.add("/slow.xml", body=rss(items(3)))
+    feed, _ = feed_create(url=url)
+    (claim,) = feeds_claim(feed_ids=[feed.pk])
+
+    # ...and the server answers only after the lease has been taken over
+    def take_over_then_answer() -> bytes:
+        Feed.objects.filter(pk=feed.pk).update(lease_token=uuid.uuid4())
+        return rss(items(3))
+
+    feed_server.routes["/slow.xml"].body = take_over_then_answer
+
+    # when
+    report = feed_poll(feed_id=feed.pk, claim_token=claim.token)
+
+    # then: nothing written by the poll that lost its lease
+    assert report.skipped
+    assert feed.entries.count() == 0
+    assert PollLog.objects.filter(feed=feed).count() == 0

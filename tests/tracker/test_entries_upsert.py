@@ -223,3 +223,21 @@ def test_it_refuses_a_duplicate_identity_in_one_feed():
         Entry.objects.create(feed=feed, title="second", **fields)
 
     assert list(Entry.objects.filter(feed=feed).values_list("title", flat=True)) == ["first"]
+
+
+def test_it_keeps_different_stories_that_share_a_home_page_link(feed_server):
+    # given: a feed whose items all link to its home page, with a rolling window of one
+    first = Item(title="Story A", link="https://outlet.example/", guid="a", published=datetime(2026, 11, 1, tzinfo=UTC))
+    feed = serve_and_create(feed_server, rss([first]))
+    poll(feed)
+
+    # when: the window moves on to a different story with the same link
+    second = Item(
+        title="Story B", link="https://outlet.example/", guid="b", published=datetime(2026, 11, 2, tzinfo=UTC)
+    )
+    feed_server.routes["/feed.xml"].body = rss([second])
+    report = poll(feed)
+
+    # then: both stories are kept; B is new, not an edit of A
+    assert (report.entries_new, report.entries_updated) == (1, 0)
+    assert [title for _, _, title in rows(feed)] == ["Story A", "Story B"]

@@ -280,6 +280,12 @@ def test_it_does_not_report_a_chain_with_a_temporary_hop_as_permanent(feed_serve
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("fec0::1", False),  # site-local
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("2002:5db8:d822::1", True),  # 6to4 of 93.184.216.34
         ("93.184.216.34", True),
         ("2606:4700::1", True),
         ("::ffff:93.184.216.34", True),

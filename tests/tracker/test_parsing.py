@@ -355,3 +355,36 @@ def test_it_changes_the_content_hash_when_the_summary_changes_and_only_then():
     assert redated.content_hash == original.content_hash
     assert edited.content_hash != original.content_hash
     assert edited.identity_key == original.identity_key
+
+
+def test_it_removes_control_characters_that_databases_refuse():
+    body = rss(
+        [Item(title="Grab\x00 deal\x07", link="https://n.example/1", guid="g\x00x", description="<p>a\x00b</p>")]
+    )
+
+    (entry,) = parse_feed(body, now=NOW).entries
+
+    assert (entry.title, entry.guid, entry.summary) == ("Grab deal", "gx", "<p>ab</p>")
+
+
+def test_it_ignores_a_language_tag_longer_than_a_column_can_hold():
+    body = rss(items(1), language="en-aaaaaaaa-bbbbbbbb-cccccccc-dddddddd")
+
+    parsed = parse_feed(body, now=NOW)
+
+    assert parsed.language == ""
+    assert parsed.entries[0].language == ""
+
+
+def test_it_prefers_an_entry_xml_lang_to_the_channel_language():
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>Mixed</title><id>urn:mixed</id>
+<updated>2026-11-01T00:00:00Z</updated>
+<entry xml:lang="ko"><title>Korean story</title><id>urn:1</id><updated>2026-11-01T00:00:00Z</updated>
+<link href="https://n.example/ko"/></entry>
+<entry><title>English story</title><id>urn:2</id><updated>2026-11-01T00:00:00Z</updated>
+<link href="https://n.example/en"/></entry></feed>"""
+
+    languages = {entry.title: entry.language for entry in parse_feed(body, now=NOW).entries}
+
+    assert languages == {"Korean story": "ko", "English story": "en"}
