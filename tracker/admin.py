@@ -101,7 +101,7 @@ class FeedAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
         "language",
-        "tier",
+        "tier_short",
         "health_badge",
         "last_success",
         "error_count",
