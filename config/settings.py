@@ -201,3 +201,6 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env.boolean("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Rumours ----------------------------------------------------------------------------
+RUMOURS_EXPIRE_AFTER_DAYS = env.integer("RUMOURS_EXPIRE_AFTER_DAYS", default=365)

@@ -331,7 +331,7 @@ def test_it_decodes_the_euc_kr_demo_feed():
 def test_it_decodes_the_shift_jis_demo_feed():
     parsed = parse((DEMO_FEEDS_DIR / "ja-keizai.xml").read_bytes())
 
-    assert parsed.title == "アジア経済テック（サンプル）"  # noqa: RUF001  (the feed uses full-width brackets)
+    assert parsed.title == "アジア経済テック（サンプル）"  # the feed uses full-width brackets
     assert parsed.language == "ja"
     assert len(parsed.entries) == 7
     assert parsed.entries[0].title == "グラブとGoTo、経営統合協議を再開か"

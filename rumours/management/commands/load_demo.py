@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from rumours.demo import demo_build
 from tracker.demo import DEMO_FEEDS
 from tracker.parsing import FeedParseError
 from tracker.services import feed_create, feed_ingest_document
@@ -16,8 +17,9 @@ DEMO_PASSWORD = "admin"  # noqa: S105  (a documented demo login, created only wi
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: the bundled sample feeds, ingested offline through the normal "
-        "parse-and-store path, and (with DEBUG on) a demo admin login. Idempotent."
+        "Load the demo: the bundled sample feeds (ingested offline through the normal "
+        "parse-and-store path), the default watchlist and its executives, demo rumour threads "
+        "built through the services, and (with DEBUG on) a demo admin login. Idempotent."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,12 +33,22 @@ class Command(BaseCommand):
             except (OSError, FeedParseError) as exc:
                 raise CommandError(f"Demo feed {demo.name} could not be loaded: {exc}") from None
             self.stdout.write(f"{demo.name}: {report.entries_new} new, {report.entries_updated} updated entries")
-        if options["no_user"]:
-            return
+        analyst = self._demo_user(no_user=options["no_user"])
+        built = demo_build(analyst=analyst)
+        self.stdout.write(
+            f"Watchlist: {built.companies} companies, {built.people} people; "
+            f"{built.rumours_created} demo rumour thread(s) created."
+        )
+
+    def _demo_user(self, *, no_user: bool) -> Any:
+        if no_user:
+            return None
         if not settings.DEBUG:
             self.stdout.write("DEBUG is off: no demo login created (create one with createsuperuser).")
-            return
+            return None
         user_model = get_user_model()
-        if not user_model.objects.filter(username=DEMO_USERNAME).exists():
-            user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.invalid", DEMO_PASSWORD)
+        user = user_model.objects.filter(username=DEMO_USERNAME).first()
+        if user is None:
+            user = user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.invalid", DEMO_PASSWORD)
             self.stdout.write(f"Created demo login {DEMO_USERNAME} / {DEMO_PASSWORD}.")
+        return user

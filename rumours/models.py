@@ -1,0 +1,376 @@
+"""Companies, people, deal rumours, their sources, quotes and status history.
+
+The status history (:class:`StatusChange`) is append-only and bitemporal: each row
+says when a change happened in the world (``effective_at``) and when we learned it
+(``recorded_at``). Corrections retract a row; nothing is edited or deleted. A
+rumour's ``status`` column is a cache of its history, rewritten only by
+:func:`rumours.services.rumour_refresh_status`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def normalise_alias(text: str) -> str:
+    """NFKC, case- and width-folded: the form aliases are compared and searched in."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+class Sector(models.TextChoices):
+    E_COMMERCE = "e_commerce", "E-commerce"
+    RIDE_HAILING = "ride_hailing", "Ride-hailing"
+    SUPER_APP = "super_app", "Super app"
+    FINTECH = "fintech", "Fintech"
+    PAYMENTS = "payments", "Payments"
+    BANKING = "banking", "Digital banking"
+    TRAVEL = "travel", "Travel"
+    GAMING = "gaming", "Gaming"
+    LOGISTICS = "logistics", "Logistics"
+    FOOD_DELIVERY = "food_delivery", "Food delivery"
+    PROPTECH = "proptech", "Property tech"
+    AUTOMOTIVE = "automotive", "Automotive"
+    MEDIA = "media", "Media"
+    TELECOM = "telecom", "Telecom"
+    SOFTWARE = "software", "Software"
+    CRYPTO = "crypto", "Crypto"
+    CONGLOMERATE = "conglomerate", "Conglomerate"
+    INVESTOR = "investor", "Investor"
+    OTHER = "other", "Other"
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. ID, SG, KR.")
+    sector = models.CharField(max_length=20, choices=Sector.choices, default=Sector.OTHER)
+    tickers = models.JSONField(default=list, blank=True, help_text='Exchange:symbol, e.g. ["IDX:GOTO"].')
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        indexes = [models.Index(fields=["country", "sector"], name="company_country_sector_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyAlias(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200)
+    normalised = models.CharField(max_length=200, editable=False, db_index=True)
+    language = models.CharField(max_length=35, blank=True, help_text="BCP 47 tag; blank if language-neutral.")
+    is_ambiguous = models.BooleanField(
+        default=False, help_text="An ordinary word too (Sea, Grab, Line, Bolt): needs context to mean the company."
+    )
+
+    class Meta:
+        verbose_name_plural = "company aliases"
+        ordering = ["alias"]
+        constraints = [models.UniqueConstraint(fields=["company", "normalised"], name="alias_unique_per_company")]
+
+    def __str__(self) -> str:
+        return self.alias
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalised = normalise_alias(self.alias)
+        if kwargs.get("update_fields") is not None and "alias" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "normalised"}
+        super().save(*args, **kwargs)
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=200)
+    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="people")
+    role = models.CharField(
+        max_length=200, blank=True, help_text="Current role; each quote keeps the role it was said in."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        constraints = [models.UniqueConstraint(fields=["name", "company"], name="person_unique_per_company")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}, {self.company})" if self.company else self.name
+
+
+class PersonAlias(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200)
+    normalised = models.CharField(max_length=200, editable=False, db_index=True)
+    language = models.CharField(max_length=35, blank=True)
+
+    class Meta:
+        verbose_name_plural = "person aliases"
+        constraints = [models.UniqueConstraint(fields=["person", "normalised"], name="person_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.alias
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalised = normalise_alias(self.alias)
+        super().save(*args, **kwargs)
+
+
+class Status(models.TextChoices):
+    """The status vocabulary (contract, DESIGN.md)."""
+
+    RUMOURED = "rumoured", "Rumoured"
+    IN_TALKS = "in_talks", "In talks"
+    AGREED = "agreed", "Agreed"
+    COMPLETED = "completed", "Completed"
+    ABANDONED = "abandoned", "Abandoned"
+    DENIED = "denied", "Denied"
+    EXPIRED = "expired", "Expired"
+
+
+# Which status may follow which. Rumours revive: denied, abandoned and expired can go
+# back to rumoured or in_talks. A completed deal is final. The first change of a
+# rumour may be anything but expired.
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({Status.RUMOURED, Status.IN_TALKS, Status.AGREED, Status.COMPLETED, Status.DENIED}),
+    Status.RUMOURED: frozenset(
+        {Status.IN_TALKS, Status.AGREED, Status.COMPLETED, Status.ABANDONED, Status.DENIED, Status.EXPIRED}
+    ),
+    Status.IN_TALKS: frozenset({Status.AGREED, Status.COMPLETED, Status.ABANDONED, Status.DENIED, Status.EXPIRED}),
+    Status.AGREED: frozenset({Status.COMPLETED, Status.ABANDONED}),
+    Status.COMPLETED: frozenset(),
+    Status.ABANDONED: frozenset({Status.RUMOURED, Status.IN_TALKS}),
+    Status.DENIED: frozenset({Status.RUMOURED, Status.IN_TALKS, Status.AGREED, Status.ABANDONED, Status.EXPIRED}),
+    Status.EXPIRED: frozenset({Status.RUMOURED, Status.IN_TALKS, Status.AGREED, Status.DENIED}),
+}
+OPEN_STATUSES = frozenset({Status.RUMOURED, Status.IN_TALKS, Status.DENIED})
+
+
+def transition_allowed(current: str | None, new: str) -> bool:
+    return new in TRANSITIONS[current]
+
+
+class DealType(models.TextChoices):
+    MERGER = "merger", "Merger"
+    ACQUISITION = "acquisition", "Acquisition"
+    STAKE = "stake", "Stake purchase / investment"
+    TAKEOVER = "takeover", "Takeover offer"
+    DIVESTMENT = "divestment", "Divestment"
+    JOINT_VENTURE = "joint_venture", "Joint venture"
+
+
+class Rumour(models.Model):
+    """A deal thread between parties; one thread carries the whole saga across years."""
+
+    title = models.CharField(max_length=300, help_text="A human title, e.g. “GoTo–Grab merger”.")
+    slug = models.SlugField(max_length=300, unique=True)
+    deal_type = models.CharField(max_length=20, choices=DealType.choices, default=DealType.MERGER)
+    summary = models.TextField(blank=True)
+    value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    value_currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217, e.g. USD, IDR.")
+    stake_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    # Derived from the status history; written only by rumour_refresh_status.
+    status = models.CharField(max_length=20, choices=Status.choices, blank=True, editable=False)
+    status_effective_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_evidence_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Derived: the score and how it was reached (rumours.credibility).
+    credibility = models.PositiveSmallIntegerField(default=0, editable=False)
+    credibility_breakdown = models.JSONField(default=list, blank=True, editable=False)
+    credibility_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_rumours", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    companies: models.ManyToManyField[Company, Party] = models.ManyToManyField(
+        Company, through="Party", related_name="rumours"
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="rumour_status_updated_idx"),
+            models.Index(fields=["-credibility"], name="rumour_credibility_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def can_move_to(self, status: str) -> bool:
+        return transition_allowed(self.status or None, status)
+
+
+class PartyRole(models.TextChoices):
+    ACQUIRER = "acquirer", "Acquirer"
+    TARGET = "target", "Target"
+    MERGER_PARTY = "merger_party", "Merger party"
+    SELLER = "seller", "Seller"
+    INVESTOR = "investor", "Investor"
+
+
+class Party(models.Model):
+    rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="parties")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="parties")
+    role = models.CharField(max_length=20, choices=PartyRole.choices)
+
+    class Meta:
+        verbose_name_plural = "parties"
+        constraints = [models.UniqueConstraint(fields=["rumour", "company"], name="party_unique_per_rumour")]
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.get_role_display()})"
+
+
+class Source(models.Model):
+    """An article supporting a rumour: an ingested entry, or a URL an analyst typed in."""
+
+    rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="sources")
+    entry = models.ForeignKey(
+        "tracker.Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="rumour_sources"
+    )
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=1000, blank=True)
+    outlet = models.CharField(max_length=300, blank=True)
+    outlet_tier = models.PositiveSmallIntegerField(default=2, help_text="1 wire/major daily, 2 national, 3 trade/blog.")
+    published_at = models.DateTimeField()
+    language = models.CharField(max_length=35, blank=True)
+    excerpt = models.TextField(blank=True)
+    story_key = models.CharField(
+        max_length=64, blank=True, help_text="Copies of one story (syndication) share this key and count once."
+    )
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rumour", "url"], name="source_unique_url_per_rumour")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Stance(models.TextChoices):
+    CONFIRMS = "confirms", "Confirms"
+    DENIES = "denies", "Denies"
+    NO_COMMENT = "no_comment", "No comment"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class Quote(models.Model):
+    """An executive's exact words, kept verbatim in the original language."""
+
+    rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="quotes")
+    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="quotes")
+    speaker = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="quotes")
+    speaker_name = models.CharField(max_length=200, help_text="As attributed, even when the person is known.")
+    speaker_role = models.CharField(max_length=200, blank=True, help_text="The role when the words were said.")
+    speaker_company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="quotes"
+    )
+    text = models.TextField(help_text="Exact words in the original language.")
+    translation = models.TextField(blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.NEUTRAL)
+    said_at = models.DateTimeField()
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-said_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker_name}: “{self.text[:60]}”"
+
+
+class StatusChangeQuerySet(models.QuerySet["StatusChange"]):
+    def known_at(self, moment: Any) -> StatusChangeQuerySet:
+        """The changes someone looking at ``moment`` would have seen (no look-ahead)."""
+        return self.filter(recorded_at__lte=moment, effective_at__lte=moment).exclude(retracted_at__lte=moment)
+
+    def in_force(self) -> StatusChangeQuerySet:
+        return self.filter(retracted_at__isnull=True)
+
+    def latest_first(self) -> StatusChangeQuerySet:
+        return self.order_by("-effective_at", "-recorded_at", "-id")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+RETRACTION_FIELDS = frozenset({"retracted_at", "retracted_by", "retraction_reason"})
+
+
+class StatusChange(models.Model):
+    rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    effective_at = models.DateTimeField(help_text="When it happened in the world (usually the source's date).")
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered here.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system recorded it (e.g. expiry).",
+    )
+    evidence_source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    evidence_quote = models.ForeignKey(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retraction_reason = models.TextField(blank=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_at", "recorded_at", "id"]
+        indexes = [
+            models.Index(fields=["rumour", "effective_at"], name="statuschange_rumour_eff_idx"),
+            models.Index(fields=["recorded_at", "id"], name="statuschange_recorded_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retracted_at__isnull=True) | ~Q(retraction_reason=""),
+                name="statuschange_retraction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rumour}: {self.get_status_display()} ({self.effective_at:%Y-%m-%d})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Append-only: a row is written once; afterwards only its retraction may be set.
+        update_fields = kwargs.get("update_fields")
+        written = self.pk is not None and not self._state.adding
+        if written and (update_fields is None or not set(update_fields) <= RETRACTION_FIELDS):
+            raise AppendOnlyError("Status changes are append-only; retract this one and record a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Status changes are never deleted; retract instead.")
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+    @property
+    def is_system(self) -> bool:
+        return self.recorded_by_id is None

@@ -1,0 +1,55 @@
+"""Reads about rumours that are more than a one-liner, each at a fixed query cost."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from rumours.models import Party, Rumour, StatusChange
+
+
+def rumours_as_of(moment: datetime) -> QuerySet[Rumour]:
+    """Every rumour as known at ``moment``, with ``status_as_of`` and ``status_effective_as_of``.
+
+    Point-in-time with no look-ahead: a change counts if it was recorded by then,
+    took effect by then, and had not been retracted by then (a retraction made later
+    is invisible; one made before is applied). Rumours with no such change did not
+    exist yet and are left out. One query, whatever the number of rumours.
+    """
+    visible = (
+        StatusChange.objects.filter(rumour=OuterRef("pk"))
+        .known_at(moment)
+        .order_by("-effective_at", "-recorded_at", "-id")
+    )
+    return (
+        Rumour.objects.filter(merged_into__isnull=True)
+        .annotate(
+            status_as_of=Subquery(visible.values("status")[:1]),
+            status_effective_as_of=Subquery(visible.values("effective_at")[:1]),
+        )
+        .filter(status_as_of__isnull=False)
+    )
+
+
+def statuses_as_of(moment: datetime) -> dict[int, str]:
+    """``{rumour id: status}`` as known at ``moment``; one query."""
+    # django-stubs cannot see fields added by annotate() in another function.
+    return dict(rumours_as_of(moment).values_list("pk", "status_as_of"))  # type: ignore[misc]
+
+
+def status_history(rumour: Rumour, *, as_of: datetime | None = None) -> QuerySet[StatusChange]:
+    """A rumour's changes in effective order, retracted ones included (and marked)."""
+    changes = StatusChange.objects.filter(rumour=rumour)
+    if as_of is not None:
+        changes = changes.filter(recorded_at__lte=as_of, effective_at__lte=as_of)
+    return changes.select_related("recorded_by", "retracted_by", "evidence_source", "evidence_quote").order_by(
+        "effective_at", "recorded_at", "id"
+    )
+
+
+def rumour_list() -> QuerySet[Rumour]:
+    """Open threads (not merged away) with their parties, for lists: three queries."""
+    return Rumour.objects.filter(merged_into__isnull=True).prefetch_related(
+        Prefetch("parties", queryset=Party.objects.select_related("company").order_by("role", "company__name"))
+    )
