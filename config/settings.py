@@ -168,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.prune_poll_logs",
         "schedule": crontab(minute="17", hour="3"),
     },
+    "expire-stale-rumours": {
+        "task": "rumours.expire_stale_rumours",
+        "schedule": crontab(minute="41", hour="2"),
+    },
 }
 
 # --- Feed polling (tracker) -----------------------------------------------------------
