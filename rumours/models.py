@@ -199,6 +199,11 @@ class Rumour(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        permissions = [
+            ("record_status", "Can record status changes"),
+            ("retract_status", "Can retract status changes"),
+            ("merge_rumours", "Can merge duplicate rumours"),
+        ]
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="rumour_status_updated_idx"),
             models.Index(fields=["-credibility"], name="rumour_credibility_idx"),

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,6 +29,7 @@ from rumours.models import (
     CompanyAlias,
     DealType,
     Party,
+    PartyRole,
     Person,
     PersonAlias,
     Quote,
@@ -143,6 +145,11 @@ def rumour_create(
         raise RumourError("A rumour needs at least one party.")
     if len({p.company.pk for p in parties}) != len(parties):
         raise RumourError("A company can be a party only once per rumour.")
+    if deal_type not in DealType.values:
+        raise RumourError(f"Unknown deal type {deal_type!r}; use one of {', '.join(DealType.values)}.")
+    bad_roles = sorted({p.role for p in parties} - set(PartyRole.values))
+    if bad_roles:
+        raise RumourError(f"Unknown party role {bad_roles[0]!r}; use one of {', '.join(PartyRole.values)}.")
     with transaction.atomic():
         rumour = Rumour.objects.create(
             title=title.strip(),
@@ -157,6 +164,24 @@ def rumour_create(
         Party.objects.bulk_create([Party(rumour=rumour, company=p.company, role=p.role) for p in parties])
         if entry is not None:
             rumour_attach_source(rumour=rumour, entry=entry, added_by=created_by)
+    return rumour
+
+
+EDITABLE_RUMOUR_FIELDS = frozenset({"title", "deal_type", "summary", "value_amount", "value_currency", "stake_percent"})
+
+
+def rumour_update(*, rumour: Rumour, changes: dict[str, Any]) -> Rumour:
+    """Change a rumour's descriptive fields (never its derived status or credibility)."""
+    unknown = set(changes) - EDITABLE_RUMOUR_FIELDS
+    if unknown:
+        raise RumourError(f"These rumour fields are not editable: {', '.join(sorted(unknown))}.")
+    if "title" in changes and not str(changes["title"]).strip():
+        raise RumourError("A rumour needs a title.")
+    if "value_currency" in changes:
+        changes["value_currency"] = str(changes["value_currency"] or "").upper()
+    with transaction.atomic():
+        Rumour.objects.filter(pk=rumour.pk).update(**changes, updated_at=timezone.now())
+        rumour.refresh_from_db()
     return rumour
 
 
@@ -235,6 +260,8 @@ def quote_add(
     they were when the words were said (from the person record unless given)."""
     if not text.strip():
         raise RumourError("A quote needs its exact text.")
+    if stance not in Stance.values:
+        raise RumourError(f"Unknown stance {stance!r}; use one of {', '.join(Stance.values)}.")
     if speaker is None and not speaker_name.strip():
         raise RumourError("A quote needs a speaker: a known person or the name as attributed.")
     if source is not None and source.rumour_id != rumour.pk:
@@ -281,6 +308,8 @@ def rumour_change_status(
         raise RumourError(f"Unknown status {status!r}.")
     if effective_at > now + timedelta(minutes=5):
         raise RumourError("A status change cannot take effect in the future.")
+    if recorded_at > now + timedelta(minutes=5):
+        raise RumourError("A status change cannot be recorded in the future.")
     for evidence in (evidence_source, evidence_quote):
         if evidence is not None and evidence.rumour_id != rumour.pk:
             raise RumourError("The evidence belongs to another rumour.")

@@ -1,0 +1,440 @@
+"""The analyst's desk: companies, people and rumours, with curation pages that call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from rumours import forms, services, timeline
+from rumours.models import (
+    Company,
+    CompanyAlias,
+    Party,
+    Person,
+    PersonAlias,
+    Quote,
+    Rumour,
+    Source,
+    Status,
+    StatusChange,
+)
+from rumours.selectors import status_history
+from tracker.models import Entry
+
+STATUS_COLOURS = timeline.COLOURS
+
+
+def status_badge(status: str) -> SafeString:
+    if not status:
+        return format_html('<span style="color:#999">{}</span>', "no status")
+    return format_html(
+        '<span style="color:#fff;background:{};padding:1px 7px;border-radius:8px;white-space:nowrap">{}</span>',
+        STATUS_COLOURS.get(status, "#999"),
+        Status(status).label,
+    )
+
+
+# --- Companies and people --------------------------------------------------------------
+
+
+class CompanyAliasInline(admin.TabularInline):
+    model = CompanyAlias
+    extra = 1
+    fields = ["alias", "language", "is_ambiguous"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "sector", "ticker_list", "alias_list", "rumour_count"]
+    list_filter = ["country", "sector"]
+    search_fields = ["name", "aliases__alias", "tickers"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CompanyAliasInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("aliases")
+            .annotate(rumour_total=Count("parties__rumour", distinct=True))
+        )
+
+    @admin.display(description="Tickers")
+    def ticker_list(self, company: Company) -> str:
+        return ", ".join(company.tickers)
+
+    @admin.display(description="Aliases")
+    def alias_list(self, company: Company) -> SafeString:
+        aliases = sorted(company.aliases.all(), key=lambda a: a.alias)
+        return format_html_join(
+            ", ",
+            "{}{}",
+            ((a.alias, "*" if a.is_ambiguous else "") for a in aliases),
+        )
+
+    @admin.display(description="Rumours", ordering="rumour_total")
+    def rumour_count(self, company: Company) -> int:
+        return company.rumour_total  # type: ignore[attr-defined]
+
+
+class PersonAliasInline(admin.TabularInline):
+    model = PersonAlias
+    extra = 1
+    fields = ["alias", "language"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "company"]
+    list_select_related = ["company"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "aliases__alias", "company__name"]
+    autocomplete_fields = ["company"]
+    inlines = [PersonAliasInline]
+
+
+# --- Rumours ----------------------------------------------------------------------------
+
+
+class PartyInline(admin.TabularInline):
+    model = Party
+    extra = 0
+    autocomplete_fields = ["company"]
+    fields = ["company", "role"]
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    extra = 0
+    can_delete = False
+    fields = ("published_at", "title_link", "outlet", "outlet_tier", "language")
+    readonly_fields = fields
+    ordering = ["-published_at"]
+    verbose_name_plural = "Sources (add with “Attach a source”)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Title")
+    def title_link(self, source: Source) -> SafeString:
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', source.url, source.title or source.url
+        )
+
+
+class QuoteInline(admin.TabularInline):
+    model = Quote
+    extra = 0
+    can_delete = False
+    fields = ("said_at", "speaker_name", "speaker_role", "stance", "text", "translation")
+    readonly_fields = fields
+    ordering = ["-said_at"]
+    verbose_name_plural = "Quotes (add with “Add a quote”)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PartyCountryFilter(admin.SimpleListFilter):
+    title = "party country"
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        countries = Company.objects.filter(parties__isnull=False).values_list("country", flat=True).distinct()
+        return [(c, c) for c in sorted(countries)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Rumour]) -> QuerySet[Rumour]:
+        return queryset.filter(parties__company__country=self.value()) if self.value() else queryset
+
+
+class PartySectorFilter(admin.SimpleListFilter):
+    title = "party sector"
+    parameter_name = "sector"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        sectors = Company.objects.filter(parties__isnull=False).values_list("sector", flat=True).distinct()
+        return [(s, s.replace("_", " ")) for s in sorted(sectors)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Rumour]) -> QuerySet[Rumour]:
+        return queryset.filter(parties__company__sector=self.value()) if self.value() else queryset
+
+
+@admin.register(Rumour)
+class RumourAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "status_display",
+        "credibility",
+        "party_names",
+        "deal_type",
+        "last_evidence_at",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        "deal_type",
+        PartyCountryFilter,
+        PartySectorFilter,
+        ("parties__company", admin.RelatedOnlyFieldListFilter),
+        "updated_at",
+    ]
+    search_fields = ["title", "parties__company__name", "parties__company__aliases__alias", "quotes__text"]
+    fields = ["title", "deal_type", "summary", ("value_amount", "value_currency", "stake_percent")]
+    readonly_fields = ["curation_links", "status_display", "credibility_panel", "timeline_svg", "history_table"]
+    inlines = [PartyInline, SourceInline, QuoteInline]
+    show_full_result_count = False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Rumour | None = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": self.fields})]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "curation_links",
+                        "title",
+                        "deal_type",
+                        "summary",
+                        ("value_amount", "value_currency", "stake_percent"),
+                    ]
+                },
+            ),
+            (
+                "Status and credibility",
+                {"fields": ["status_display", "credibility_panel", "timeline_svg", "history_table"]},
+            ),
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rumour]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(merged_into__isnull=True)
+            .prefetch_related(
+                Prefetch("parties", queryset=Party.objects.select_related("company").order_by("role", "company__name"))
+            )
+        )
+
+    # --- list columns and read-only panels -------------------------------------------------
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, rumour: Rumour) -> SafeString:
+        return status_badge(rumour.status)
+
+    @admin.display(description="Parties")
+    def party_names(self, rumour: Rumour) -> str:
+        return " · ".join(f"{p.company.name} ({p.get_role_display().lower()})" for p in rumour.parties.all())
+
+    @admin.display(description="Credibility")
+    def credibility_panel(self, rumour: Rumour) -> SafeString:
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+            ((part["label"], f"{part['points']:+d}") for part in rumour.credibility_breakdown),
+        )  # fmt: skip
+        return format_html(
+            "<strong style='font-size:1.4em'>{}</strong> / 100<table style='margin-top:6px'>{}</table>",
+            rumour.credibility,
+            rows,
+        )
+
+    @admin.display(description="Timeline")
+    def timeline_svg(self, rumour: Rumour) -> SafeString:
+        points = [
+            timeline.Point(c.status, c.get_status_display(), c.effective_at, c.is_retracted)
+            for c in status_history(rumour)
+        ]
+        return mark_safe(timeline.render(points, now=timezone.now()))  # noqa: S308  (timeline escapes every label)
+
+    @admin.display(description="History")
+    def history_table(self, rumour: Rumour) -> SafeString:
+        rows = []
+        for change in status_history(rumour):
+            evidence = ""
+            source = change.evidence_source
+            if source:
+                evidence = format_html(
+                    '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+                    source.url,
+                    source.title or source.url,
+                )
+            if change.evidence_quote:
+                evidence = format_html("{} “{}”", evidence, change.evidence_quote.text[:120])
+            who = change.recorded_by.get_username() if change.recorded_by else "system"
+            retraction = ""
+            if change.is_retracted:
+                retraction = format_html(
+                    "<em>retracted {} by {}: {}</em>",
+                    f"{change.retracted_at:%Y-%m-%d}",
+                    change.retracted_by.get_username() if change.retracted_by else "?",
+                    change.retraction_reason,
+                )
+            else:
+                retraction = format_html(
+                    '<a href="{}">retract…</a>', reverse("admin:rumours_statuschange_retract", args=[change.pk])
+                )
+            style = "opacity:.55;text-decoration:line-through" if change.is_retracted else ""
+            rows.append(
+                format_html(
+                    "<tr><td style='{}'>{}</td><td style='{}'>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    style,
+                    f"{change.effective_at:%Y-%m-%d}",
+                    style,
+                    status_badge(change.status),
+                    format_html("{} by {}", f"{change.recorded_at:%Y-%m-%d %H:%M}", who),
+                    evidence,
+                    change.note,
+                    retraction,
+                )
+            )
+        head = "<tr><th>Effective</th><th>Status</th><th>Recorded</th><th>Evidence</th><th>Note</th><th></th></tr>"
+        return format_html("<table class='status-history'>{}{}</table>", mark_safe(head), mark_safe("".join(rows)))  # noqa: S308
+
+    @admin.display(description="Curate")
+    def curation_links(self, rumour: Rumour) -> SafeString:
+        links = [
+            ("Record a status change", "admin:rumours_rumour_status"),
+            ("Attach a source", "admin:rumours_rumour_source"),
+            ("Add a quote", "admin:rumours_rumour_quote"),
+        ]
+        return format_html_join(
+            " ",
+            '<a class="button" href="{}">{}</a>',
+            ((reverse(name, args=[rumour.pk]), label) for label, name in links),
+        )
+
+    # --- writes go through the services ------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Rumour, form: Any, change: bool) -> None:
+        if not change:
+            raise PermissionDenied("Create rumours with the “Create a rumour” page.")
+        services.rumour_update(rumour=obj, changes={name: form.cleaned_data[name] for name in form.changed_data})
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.rumour_refresh(rumour=form.instance)  # party changes move credibility
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:rumours_rumour_create"))
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("create/", wrap(self.create_view), name="rumours_rumour_create"),
+            path("<int:pk>/status/", wrap(self.status_view), name="rumours_rumour_status"),
+            path("<int:pk>/source/", wrap(self.source_view), name="rumours_rumour_source"),
+            path("<int:pk>/quote/", wrap(self.quote_view), name="rumours_rumour_quote"),
+            path("change/<int:pk>/retract/", wrap(self.retract_view), name="rumours_statuschange_retract"),
+            path("from-entry/<int:entry_pk>/attach/", wrap(self.attach_entry_view), name="rumours_entry_attach"),
+            *super().get_urls(),
+        ]
+
+    def _require(self, request: HttpRequest, permission: str) -> None:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+
+    def _form_page(
+        self, request: HttpRequest, form: forms.ServiceForm, *, title: str, submit: str, rumour: Rumour | None = None,
+        entry: Entry | None = None, intro: str = "", success: Any = None,
+    ) -> HttpResponse:  # fmt: skip
+        if request.method == "POST" and form.is_valid():
+            assert isinstance(request.user, User)
+            result = form.save(user=request.user)
+            if result is not None:
+                self.message_user(request, f"{title}: done.", messages.SUCCESS)
+                target = (
+                    success(result)
+                    if success
+                    else reverse("admin:rumours_rumour_change", args=[rumour.pk if rumour else result.pk])
+                )
+                return HttpResponseRedirect(target)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title, "form": form, "media": self.media + form.media, "rumour": rumour,
+            "entry": entry, "intro": intro, "submit_label": submit, "opts": self.opts,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/rumours/form_page.html", context)
+
+    def create_view(self, request: HttpRequest) -> HttpResponse:
+        self._require(request, "rumours.add_rumour")
+        entry = None
+        if request.GET.get("entry"):
+            entry = get_object_or_404(Entry.objects.select_related("feed"), pk=request.GET["entry"])
+        form = forms.RumourCreateForm(request.POST or None, entry=entry)
+        return self._form_page(
+            request, form, title="Create a rumour", submit="Create rumour", entry=entry,
+            intro="A deal thread between its parties; the article (if any) becomes its first source.",
+        )  # fmt: skip
+
+    def attach_entry_view(self, request: HttpRequest, entry_pk: int) -> HttpResponse:
+        self._require(request, "rumours.add_source")
+        entry = get_object_or_404(Entry.objects.select_related("feed"), pk=entry_pk)
+        form = forms.AttachEntryForm(request.POST or None, entry=entry)
+        return self._form_page(
+            request, form, title="Attach to a rumour", submit="Attach", entry=entry,
+            success=lambda source: reverse("admin:rumours_rumour_change", args=[source.rumour_id]),
+        )  # fmt: skip
+
+    def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require(request, "rumours.record_status")
+        rumour = get_object_or_404(Rumour, pk=pk)
+        form = forms.StatusChangeForm(request.POST or None, rumour=rumour)
+        return self._form_page(
+            request, form, title="Record a status change", submit="Record", rumour=rumour,
+            intro=f"Now: {rumour.get_status_display() or 'no status'}. The change is checked against the history "
+            "around its effective date.",
+        )  # fmt: skip
+
+    def source_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require(request, "rumours.add_source")
+        rumour = get_object_or_404(Rumour, pk=pk)
+        form = forms.SourceForm(request.POST or None, rumour=rumour)
+        return self._form_page(request, form, title="Attach a source", submit="Attach source", rumour=rumour)
+
+    def quote_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require(request, "rumours.add_quote")
+        rumour = get_object_or_404(Rumour, pk=pk)
+        form = forms.QuoteForm(request.POST or None, rumour=rumour)
+        return self._form_page(request, form, title="Add a quote", submit="Add quote", rumour=rumour)
+
+    def retract_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require(request, "rumours.retract_status")
+        change = get_object_or_404(StatusChange.objects.select_related("rumour"), pk=pk)
+        form = forms.RetractForm(request.POST or None, change=change)
+        return self._form_page(
+            request, form, title="Retract a status change", submit="Retract", rumour=change.rumour,
+            intro=f"{change.get_status_display()} effective {change.effective_at:%Y-%m-%d}. "
+            "The change stays in the history, marked retracted.",
+        )  # fmt: skip
+
+    @admin.action(description="Merge the selected duplicates into the oldest", permissions=["merge"])
+    def merge_selected(self, request: HttpRequest, queryset: QuerySet[Rumour]) -> None:
+        rumours = list(queryset.order_by("created_at", "pk"))
+        if len(rumours) < 2:
+            self.message_user(request, "Select at least two rumours to merge.", messages.WARNING)
+            return
+        keep, *duplicates = rumours
+        assert isinstance(request.user, User)
+        for duplicate in duplicates:
+            try:
+                services.rumours_merge(keep=keep, duplicate=duplicate, merged_by=request.user)
+            except services.RumourError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+        self.message_user(request, f"Merged {len(duplicates)} rumour(s) into “{keep}”.", messages.SUCCESS)
+
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("rumours.merge_rumours")
+
+    actions = ["merge_selected"]
