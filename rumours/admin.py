@@ -20,6 +20,8 @@ from rumours import forms, services, timeline
 from rumours.models import (
     Company,
     CompanyAlias,
+    Mention,
+    MentionState,
     Party,
     Person,
     PersonAlias,
@@ -438,3 +440,122 @@ class RumourAdmin(admin.ModelAdmin):
         return request.user.has_perm("rumours.merge_rumours")
 
     actions = ["merge_selected"]
+
+
+# --- The inbox ------------------------------------------------------------------------------
+
+
+class CompanyMentionFilter(admin.SimpleListFilter):
+    title = "company"
+    parameter_name = "company"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        named = Company.objects.filter(mentions__isnull=False).distinct().order_by("name")
+        return [(str(c.pk), c.name) for c in named]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+        value = self.value()
+        return queryset.filter(companies__pk=value) if value else queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    """New articles by default: the inbox shows what still needs a decision."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*MentionState.choices, ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or MentionState.NEW) == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+        value = self.value() or MentionState.NEW
+        return queryset if value == "all" else queryset.filter(state=value)
+
+
+@admin.register(Mention)
+class InboxAdmin(admin.ModelAdmin):
+    list_display = ["article", "outlet", "language", "published", "company_names", "suggestion", "state", "decide"]
+    list_filter = [StateFilter, CompanyMentionFilter, "entry__language"]
+    search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]
+    actions = ["dismiss"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Mention]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("entry__feed", "suggested_rumour", "rumour")
+            .prefetch_related(Prefetch("companies", queryset=Company.objects.order_by("name")))
+            .order_by("-entry__published_at", "-id")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("rumours.view_mention") or request.user.has_perm("rumours.view_rumour")
+
+    @admin.display(description="Article", ordering="entry__title")
+    def article(self, mention: Mention) -> SafeString:
+        entry = mention.entry
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', entry.link, entry.title)
+
+    @admin.display(description="Outlet", ordering="entry__feed__title")
+    def outlet(self, mention: Mention) -> str:
+        return str(mention.entry.feed)
+
+    @admin.display(description="Language", ordering="entry__language")
+    def language(self, mention: Mention) -> str:
+        return mention.entry.language
+
+    @admin.display(description="Published", ordering="entry__published_at")
+    def published(self, mention: Mention) -> str:
+        return f"{mention.entry.published_at:%Y-%m-%d}"
+
+    @admin.display(description="Companies")
+    def company_names(self, mention: Mention) -> str:
+        return ", ".join(c.name for c in mention.companies.all())
+
+    @admin.display(description="Rumour")
+    def suggestion(self, mention: Mention) -> SafeString | str:
+        rumour = mention.rumour or mention.suggested_rumour
+        if rumour is None:
+            return "—"
+        prefix = "" if mention.rumour else "suggested: "
+        return format_html(
+            '{}<a href="{}">{}</a>', prefix, reverse("admin:rumours_rumour_change", args=[rumour.pk]), rumour.title
+        )
+
+    @admin.display(description="")
+    def decide(self, mention: Mention) -> SafeString | str:
+        if mention.state != MentionState.NEW:
+            return ""
+        create = reverse("admin:rumours_rumour_create") + f"?entry={mention.entry_id}"
+        attach = reverse("admin:rumours_entry_attach", args=[mention.entry_id])
+        return format_html(
+            '<span style="white-space:nowrap"><a class="button" href="{}">Create rumour</a> '
+            '<a class="button" href="{}">Attach…</a></span>',
+            create,
+            attach,
+        )
+
+    @admin.action(description="Dismiss the selected articles", permissions=["curate"])
+    def dismiss(self, request: HttpRequest, queryset: QuerySet[Mention]) -> None:
+        assert isinstance(request.user, User)
+        count = services.mentions_dismiss(mention_ids=queryset.values_list("pk", flat=True), by=request.user)
+        self.message_user(request, f"Dismissed {count} article(s).", messages.SUCCESS)
+
+    def has_curate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("rumours.add_source")

@@ -9,7 +9,6 @@ slug afterwards).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -34,14 +33,8 @@ GOTO_GRAB_SLUG = "goto-grab-merger"
 SAMPLE_WIRE = "https://dealstreet-asia.example/news"
 
 
-@dataclass(frozen=True)
-class DemoReport:
-    companies: int
-    people: int
-    rumours_created: int
-
-
-def demo_build(*, analyst: User | None) -> DemoReport:
+def demo_watchlist() -> tuple[int, int]:
+    """Upsert the default watchlist and its executives; returns (companies, people)."""
     with transaction.atomic():
         specs = read_companies(DEFAULT_WATCHLIST.read_bytes(), name=DEFAULT_WATCHLIST.name)
         for spec in specs:
@@ -54,6 +47,12 @@ def demo_build(*, analyst: User | None) -> DemoReport:
                 role=row.get("role", ""),
                 aliases=[AliasSpec(a["alias"], a.get("language", "")) for a in row.get("aliases", [])],
             )
+    return len(specs), len(people)
+
+
+def demo_threads(*, analyst: User | None) -> int:
+    """Build the demo rumour threads from the demo entries (once); returns how many were built."""
+    with transaction.atomic():
         created = 0
         if not Rumour.objects.filter(slug=GOTO_GRAB_SLUG).exists():
             _goto_grab(analyst)
@@ -61,7 +60,7 @@ def demo_build(*, analyst: User | None) -> DemoReport:
         if not Rumour.objects.filter(slug="tiktok-tokopedia-stake").exists():
             _tiktok_tokopedia(analyst)
             created += 1
-    return DemoReport(companies=len(specs), people=len(people), rumours_created=created)
+    return created
 
 
 def _entry(link_fragment: str) -> Entry | None:

@@ -379,3 +379,46 @@ class StatusChange(models.Model):
     @property
     def is_system(self) -> bool:
         return self.recorded_by_id is None
+
+
+class MentionState(models.TextChoices):
+    NEW = "new", "New"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class Mention(models.Model):
+    """What the tracker noticed in one entry: the analyst inbox row.
+
+    For now it records which watchlist companies an entry names; the detection
+    issue adds deal signals, stage hints, suggested quotes and story clusters.
+    """
+
+    entry = models.OneToOneField("tracker.Entry", on_delete=models.CASCADE, related_name="mention")
+    companies = models.ManyToManyField(Company, related_name="mentions")
+    is_deal_candidate = models.BooleanField(default=False)
+    deal_score = models.FloatField(default=0.0)
+    stage_hint = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    suggested_quotes = models.JSONField(default=list, blank=True)
+    suggested_rumour = models.ForeignKey(
+        Rumour, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggested_mentions"
+    )
+    state = models.CharField(max_length=20, choices=MentionState.choices, default=MentionState.NEW, db_index=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rumour = models.ForeignKey(
+        Rumour, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions",
+        help_text="The rumour the article was attached to, once accepted.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "flagged article"
+        verbose_name_plural = "inbox: flagged articles"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "-created_at"], name="mention_state_created_idx")]
+
+    def __str__(self) -> str:
+        return str(self.entry)

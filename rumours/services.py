@@ -23,11 +23,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from rumours import credibility
+from rumours import credibility, matching
 from rumours.models import (
     Company,
     CompanyAlias,
     DealType,
+    Mention,
+    MentionState,
     Party,
     PartyRole,
     Person,
@@ -38,6 +40,7 @@ from rumours.models import (
     Stance,
     Status,
     StatusChange,
+    normalise_alias,
     transition_allowed,
 )
 from tracker.models import Entry
@@ -228,7 +231,72 @@ def rumour_attach_source(
         )
         if created:
             _touch(rumour)
+        if entry is not None:  # the article leaves the inbox, accepted onto this thread
+            Mention.objects.filter(entry=entry).exclude(state=MentionState.ACCEPTED).update(
+                state=MentionState.ACCEPTED, state_changed_at=timezone.now(), state_changed_by=added_by, rumour=rumour
+            )
     return source
+
+
+def mentions_scan(*, entry_ids: Sequence[int]) -> int:
+    """Put the entries that name watchlist companies into the analyst inbox. Idempotent.
+
+    Returns how many entries were flagged. Re-scanning updates the companies of
+    mentions still new; accepted and dismissed ones keep their record.
+    """
+    from django.utils.html import strip_tags
+
+    matcher = _matcher()
+    flagged = 0
+    entries = Entry.objects.filter(pk__in=list(entry_ids)).only("pk", "title", "summary", "content")
+    with transaction.atomic():
+        for entry in entries:
+            companies = matcher.companies_in(f"{entry.title}\n{strip_tags(entry.summary)}\n{strip_tags(entry.content)}")
+            if not companies:
+                continue
+            mention, _ = Mention.objects.get_or_create(entry=entry)
+            if mention.state == MentionState.NEW:
+                mention.companies.set(companies)
+                mention.suggested_rumour = _open_rumour_with(companies)
+                mention.save(update_fields=["suggested_rumour"])
+            flagged += 1
+    return flagged
+
+
+def _matcher() -> matching.Matcher:
+    rows = [
+        matching.AliasRow(company_id, alias, ambiguous)
+        for company_id, alias, ambiguous in CompanyAlias.objects.values_list("company_id", "alias", "is_ambiguous")
+    ]
+    # A company's name counts as an alias, unless an alias spells it too (and says whether it is ambiguous).
+    listed = {(row.company_id, normalise_alias(row.alias)) for row in rows}
+    rows += [
+        matching.AliasRow(pk, name, False)
+        for pk, name in Company.objects.values_list("pk", "name")
+        if (pk, normalise_alias(name)) not in listed
+    ]
+    return matching.Matcher(rows)
+
+
+def _open_rumour_with(company_ids: set[int]) -> Rumour | None:
+    """The most recently active open thread whose parties are all named in the article."""
+    candidates = (
+        Rumour.objects.filter(merged_into__isnull=True, parties__company_id__in=company_ids)
+        .exclude(status__in=[Status.COMPLETED, Status.ABANDONED])
+        .prefetch_related("parties")
+        .order_by("-updated_at")
+        .distinct()
+    )
+    for rumour in candidates[:20]:
+        if {p.company_id for p in rumour.parties.all()} <= company_ids:
+            return rumour
+    return None
+
+
+def mentions_dismiss(*, mention_ids: Iterable[int], by: User) -> int:
+    return Mention.objects.filter(pk__in=list(mention_ids), state=MentionState.NEW).update(
+        state=MentionState.DISMISSED, state_changed_at=timezone.now(), state_changed_by=by
+    )
 
 
 def story_key(title: str) -> str:

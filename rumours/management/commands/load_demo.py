@@ -6,8 +6,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from rumours.demo import demo_build
+from rumours.demo import demo_threads, demo_watchlist
+from rumours.services import mentions_scan
 from tracker.demo import DEMO_FEEDS
+from tracker.models import Entry
 from tracker.parsing import FeedParseError
 from tracker.services import feed_create, feed_ingest_document
 
@@ -26,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-user", action="store_true", help="Do not create the demo admin login.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        analyst = self._demo_user(no_user=options["no_user"])
+        companies, people = demo_watchlist()
+        self.stdout.write(f"Watchlist: {companies} companies, {people} people.")
         for demo in DEMO_FEEDS:
             feed, _ = feed_create(url=demo.url, title=demo.title, language=demo.language, tier=demo.tier)
             try:
@@ -33,12 +38,12 @@ class Command(BaseCommand):
             except (OSError, FeedParseError) as exc:
                 raise CommandError(f"Demo feed {demo.name} could not be loaded: {exc}") from None
             self.stdout.write(f"{demo.name}: {report.entries_new} new, {report.entries_updated} updated entries")
-        analyst = self._demo_user(no_user=options["no_user"])
-        built = demo_build(analyst=analyst)
-        self.stdout.write(
-            f"Watchlist: {built.companies} companies, {built.people} people; "
-            f"{built.rumours_created} demo rumour thread(s) created."
+        # Entries ingested before the watchlist existed (an older demo) reach the inbox too.
+        flagged = mentions_scan(
+            entry_ids=list(Entry.objects.filter(feed__url__in=[d.url for d in DEMO_FEEDS]).values_list("pk", flat=True))
         )
+        built = demo_threads(analyst=analyst)
+        self.stdout.write(f"Inbox: {flagged} flagged article(s); {built} demo rumour thread(s) built.")
 
     def _demo_user(self, *, no_user: bool) -> Any:
         if no_user:
