@@ -70,6 +70,7 @@ class CompanyAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .prefetch_related("aliases")
             .annotate(rumour_total=Count("parties__rumour", distinct=True))
+            .order_by("name")  # Meta.ordering does not apply to GROUP BY queries
         )
 
     @admin.display(description="Tickers")
