@@ -54,7 +54,8 @@ def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_ser
     page.click("input[type=submit]")
     page.goto(f"{live_server.url}/admin/rumours/mention/?entry__language=ko")
     row = page.locator("#result_list tbody tr", has_text=KOREAN_ARTICLE)
-    assert "GoTo" in row.inner_text() and "Grab" in row.inner_text()
+    assert "GoTo" in row.inner_text()
+    assert "Grab" in row.inner_text()
     screenshot(page, "admin-inbox")
 
     # and creates the GoTo–Grab rumour from it
@@ -82,6 +83,7 @@ def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_ser
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
     quote = Quote.objects.get(rumour=rumour)
+    assert quote.speaker_company is not None
     assert (quote.text, quote.speaker_role, quote.speaker_company.name) == (HUNGATE, "President and COO", "Grab")
 
     # and records the status change with its evidence
@@ -98,6 +100,7 @@ def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_ser
     rumour.refresh_from_db()
     assert rumour.status == Status.IN_TALKS
     change = rumour.status_changes.get()
+    assert change.evidence_source is not None
     assert (change.recorded_by, change.evidence_source.title) == (analyst, KOREAN_ARTICLE)
     timeline = page.locator("svg.rumour-timeline")
     assert "In talks May 2025" in (timeline.text_content() or "")
