@@ -36,7 +36,8 @@ class Matcher:
         self._by_alias: dict[str, list[AliasRow]] = {}
         for row in aliases:
             key = normalise_alias(row.alias)
-            if key:
+            # One character (씨, 시) is part of too many words in unspaced scripts to mean anything alone.
+            if len(key) >= 2:
                 self._by_alias.setdefault(key, []).append(row)
         keys = sorted(self._by_alias, key=len, reverse=True)
         self._regex = re.compile("|".join(_pattern(key) for key in keys)) if keys else None
