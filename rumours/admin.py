@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin, messages
@@ -35,6 +36,9 @@ from rumours.selectors import status_history
 from tracker.models import Entry
 
 STATUS_COLOURS = timeline.COLOURS
+# The request being rendered, for read-only panels that depend on the user's rights
+# (ModelAdmin instances are shared between threads, so not an attribute).
+_request: ContextVar[HttpRequest | None] = ContextVar("rumour_admin_request", default=None)
 
 
 def status_badge(status: str) -> SafeString:
@@ -263,6 +267,8 @@ class RumourAdmin(admin.ModelAdmin):
     @admin.display(description="History")
     def history_table(self, rumour: Rumour) -> SafeString:
         rows = []
+        request = _request.get()
+        can_retract = request is not None and request.user.has_perm("rumours.retract_status")
         for change in status_history(rumour):
             evidence = ""
             source = change.evidence_source
@@ -283,7 +289,7 @@ class RumourAdmin(admin.ModelAdmin):
                     change.retracted_by.get_username() if change.retracted_by else "?",
                     change.retraction_reason,
                 )
-            else:
+            elif can_retract:
                 retraction = format_html(
                     '<a href="{}">retract…</a>', reverse("admin:rumours_statuschange_retract", args=[change.pk])
                 )
@@ -327,6 +333,18 @@ class RumourAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.rumour_refresh(rumour=form.instance)  # party changes move credibility
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        token = _request.set(request)
+        try:
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # while the request is known to the panels
+            return response
+        finally:
+            _request.reset(token)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:rumours_rumour_create"))
