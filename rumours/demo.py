@@ -25,6 +25,7 @@ from rumours.services import (
     rumour_attach_source,
     rumour_change_status,
     rumour_create,
+    rumours_expire_stale,
 )
 from rumours.watchlist import DEFAULT_PEOPLE, DEFAULT_WATCHLIST, read_companies
 from tracker.models import Entry
@@ -60,7 +61,51 @@ def demo_threads(*, analyst: User | None) -> int:
         if not Rumour.objects.filter(slug="tiktok-tokopedia-stake").exists():
             _tiktok_tokopedia(analyst)
             created += 1
+        for title, company, fragment, deal_type in [
+            (
+                "Private equity offer for Carousell",
+                "Carousell",
+                "carousell-dilaporkan-terima-tawaran",
+                DealType.TAKEOVER,
+            ),
+            (
+                "Majority stake sale in Traveloka",
+                "Traveloka",
+                "rumor-akuisisi-traveloka-kembali-mencuat",
+                DealType.STAKE,
+            ),
+        ]:
+            if not Rumour.objects.filter(title=title).exists() and _single_report(
+                analyst, title, company, fragment, deal_type
+            ):
+                created += 1
+    # The Traveloka report is old enough for the nightly expiry: show it done by the system.
+    rumours_expire_stale()
     return created
+
+
+def _single_report(analyst: User | None, title: str, company_name: str, fragment: str, deal_type: str) -> bool:
+    """A thread opened from one article, rumoured as of its date; False if the demo data lacks either."""
+    company, entry = Company.objects.filter(name=company_name).first(), _entry(fragment)
+    if company is None or entry is None:
+        return False
+    rumour = rumour_create(
+        title=title,
+        parties=[PartySpec(company, PartyRole.TARGET)],
+        deal_type=deal_type,
+        created_by=analyst,
+        entry=entry,
+    )
+    rumour_change_status(
+        rumour=rumour,
+        status=Status.RUMOURED,
+        effective_at=entry.published_at,
+        recorded_at=entry.published_at,
+        recorded_by=analyst,
+        evidence_source=rumour.sources.get(),
+        note="Early-stage report from people familiar with the matter.",
+    )
+    return True
 
 
 def _entry(link_fragment: str) -> Entry | None:
@@ -168,6 +213,9 @@ def _goto_grab(analyst: User | None) -> None:
     change(Status.IN_TALKS, "2025-05-12T00:00:00", talks, "Talks re-ignited; the state fund weighs a role.")
     denied_again = source("goto-phu-nhan-dam-phan-sap-nhap-grab")
     change(Status.DENIED, "2025-06-12T00:00:00", denied_again, "GoTo's CEO denied any agreement again.")
+    # A later denial in the Japanese press, kept as a source (the status is already denied).
+    # The Korean report of June 2026 is left in the inbox for the analyst.
+    source("goto-denies-grab-merger-again")
 
 
 def _tiktok_tokopedia(analyst: User | None) -> None:
