@@ -346,6 +346,9 @@ class RumourAdmin(admin.ModelAdmin):
         finally:
             _request.reset(token)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the history is append-only; duplicates are merged, mistakes retracted
+
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:rumours_rumour_create"))
 
@@ -505,6 +508,7 @@ class InboxAdmin(admin.ModelAdmin):
     list_filter = [StateFilter, CompanyMentionFilter, "entry__language"]
     search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]
     actions = ["dismiss"]
+    ordering = ["-entry__published_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
 

@@ -24,10 +24,15 @@ class AliasRow:
     ambiguous: bool
 
 
+# Latin letters and digits only: "GoTo는" and "グラブとGoTo傘下" must still find GoTo,
+# and Unicode \w would count Hangul, kana, kanji and Thai as part of the word.
+_LATIN_WORD = r"0-9A-Za-z_\u00C0-\u024F\u1E00-\u1EFF"
+
+
 def _pattern(alias: str) -> str:
     escaped = re.escape(alias)
     if re.search(r"[A-Za-z0-9]", alias[:1]) and re.search(r"[A-Za-z0-9]", alias[-1:]):
-        return rf"(?<![\w]){escaped}(?![\w])"
+        return rf"(?<![{_LATIN_WORD}]){escaped}(?![{_LATIN_WORD}])"
     return escaped
 
 

@@ -253,6 +253,8 @@ def mentions_scan(*, entry_ids: Sequence[int]) -> int:
         for entry in entries:
             companies = matcher.companies_in(f"{entry.title}\n{strip_tags(entry.summary)}\n{strip_tags(entry.content)}")
             if not companies:
+                # edited so it no longer names anyone: drop it from the inbox unless decided
+                Mention.objects.filter(entry=entry, state=MentionState.NEW).delete()
                 continue
             mention, _ = Mention.objects.get_or_create(entry=entry)
             if mention.state == MentionState.NEW:

@@ -31,7 +31,8 @@ from tracker.parsing import normalise_language
 DEFAULT_WATCHLIST = Path(__file__).resolve().parent / "data" / "watchlist.json"
 DEFAULT_PEOPLE = Path(__file__).resolve().parent / "data" / "people.json"
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_LANGUAGE_PREFIX = re.compile(r"^([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*):(.+)$")
+# Lower-case only, so exchange tickers such as IDX:GOTO or SGX:Z74 stay aliases.
+_LANGUAGE_PREFIX = re.compile(r"^([a-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*):(.+)$")
 
 
 class WatchlistError(Exception):
@@ -60,6 +61,7 @@ def _from_json(text: str) -> list[CompanySpec]:
         raise WatchlistError(["Expected a JSON list of companies."])
     problems: list[str] = []
     specs: list[CompanySpec] = []
+    places: list[str] = []
     for number, item in enumerate(items, start=1):
         where = f"Item {number}"
         if not isinstance(item, dict):
@@ -87,7 +89,8 @@ def _from_json(text: str) -> list[CompanySpec]:
         spec = _spec(item, aliases=aliases, tickers=tickers, where=where, problems=problems)
         if spec:
             specs.append(spec)
-    _check_duplicates(specs, problems)
+            places.append(f"item {number}")
+    _check_duplicates(specs, places, problems)
     if problems:
         raise WatchlistError(problems)
     return specs
@@ -100,9 +103,13 @@ def _from_csv(text: str) -> list[CompanySpec]:
         raise WatchlistError([f"Line 1: the header lacks {', '.join(sorted(missing))}."])
     problems: list[str] = []
     specs: list[CompanySpec] = []
+    places: list[str] = []
     for row in reader:
         where = f"Line {reader.line_num} ({row.get('name') or 'no name'})"
-        ambiguous = {a.strip().casefold() for a in (row.get("ambiguous_aliases") or "").split(";") if a.strip()}
+        ambiguous_spelled = {
+            a.strip().casefold(): a.strip() for a in (row.get("ambiguous_aliases") or "").split(";") if a.strip()
+        }
+        ambiguous = set(ambiguous_spelled)
         aliases: list[AliasSpec] = []
         for raw in (row.get("aliases") or "").split(";"):
             raw = raw.strip()
@@ -112,12 +119,13 @@ def _from_csv(text: str) -> list[CompanySpec]:
             language, alias = (match.group(1), match.group(2).strip()) if match else ("", raw)
             aliases.append(AliasSpec(alias=alias, language=language, ambiguous=alias.casefold() in ambiguous))
         listed = {a.alias.casefold() for a in aliases}
-        aliases += [AliasSpec(alias=a, ambiguous=True) for a in sorted(ambiguous - listed)]
+        aliases += [AliasSpec(alias=ambiguous_spelled[a], ambiguous=True) for a in sorted(ambiguous - listed)]
         tickers = [t.strip() for t in (row.get("tickers") or "").split(";") if t.strip()]
         spec = _spec(row, aliases=aliases, tickers=tickers, where=where, problems=problems)
         if spec:
             specs.append(spec)
-    _check_duplicates(specs, problems)
+            places.append(f"line {reader.line_num}")
+    _check_duplicates(specs, places, problems)
     if problems:
         raise WatchlistError(problems)
     return specs
@@ -139,7 +147,9 @@ def _spec(
         problems.append(f"{where}: country must be an ISO code such as ID, SG or KR, not {country!r}.")
     if sector not in Sector.values:
         problems.append(f"{where}: sector {sector!r} is not one of {', '.join(Sector.values)}.")
-    if website:
+    if len(website) > 200:
+        problems.append(f"{where}: website is longer than 200 characters.")
+    elif website:
         try:
             URLValidator(schemes=["http", "https"])(website)
         except ValidationError:
@@ -161,9 +171,10 @@ def _spec(
     )
 
 
-def _check_duplicates(specs: list[CompanySpec], problems: list[str]) -> None:
-    seen: set[str] = set()
-    for spec in specs:
-        if spec.name.casefold() in seen:
-            problems.append(f"{spec.name}: listed more than once.")
-        seen.add(spec.name.casefold())
+def _check_duplicates(specs: list[CompanySpec], places: list[str], problems: list[str]) -> None:
+    first: dict[str, str] = {}
+    for spec, place in zip(specs, places, strict=True):
+        key = spec.name.casefold()
+        if key in first:
+            problems.append(f"{place.capitalize()} ({spec.name}): the name is already listed on {first[key]}.")
+        first.setdefault(key, place)

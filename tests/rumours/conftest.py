@@ -6,16 +6,20 @@ the same path the admin and commands use.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.text import slugify
 
 from rumours.models import Company, PartyRole, Person, Rumour
 from rumours.services import PartySpec, rumour_create
+from tracker.models import Entry, Feed
+from tracker.services import feed_create
 
 
 def at(year: int, month: int = 1, day: int = 1, hour: int = 0) -> datetime:
@@ -81,3 +85,35 @@ def make_rumour(db, analyst) -> RumourMaker:
         return rumour_create(title=title, parties=parties, **kwargs)
 
     return make
+
+
+def make_entry(
+    title: str,
+    summary: str = "<p>Sources familiar with the matter said…</p>",
+    *,
+    feed: Feed | None = None,
+    days_ago: int = 1,
+) -> Entry:
+    """An ingested article, as tracker would have stored it."""
+    if feed is None:
+        feed, _ = feed_create(url="https://wire.example/rss", title="Wire", language="en")
+    key = hashlib.sha256(title.encode()).hexdigest()
+    return Entry.objects.create(
+        feed=feed,
+        identity_key=key,
+        link=f"https://wire.example/{key[:12]}",
+        title=title,
+        summary=summary,
+        language=feed.language,
+        published_at=timezone.now() - timedelta(days=days_ago),
+        content_hash=key,
+    )
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A test client logged in as a superuser (``client.user``)."""
+    user = django_user_model.objects.create_superuser("curator", "c@example.invalid", "a-long-password-1")
+    client.force_login(user)
+    client.user = user
+    return client
