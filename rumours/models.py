@@ -322,7 +322,10 @@ RETRACTION_FIELDS = frozenset({"retracted_at", "retracted_by", "retraction_reaso
 
 
 class StatusChange(models.Model):
-    rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="status_changes")
+    # PROTECT: a rumour with history is never deleted (merge duplicates instead). On
+    # PostgreSQL a trigger also refuses edits and deletes that bypass the model
+    # (migration 0003).
+    rumour = models.ForeignKey(Rumour, on_delete=models.PROTECT, related_name="status_changes")
     status = models.CharField(max_length=20, choices=Status.choices)
     effective_at = models.DateTimeField(help_text="When it happened in the world (usually the source's date).")
     recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered here.")

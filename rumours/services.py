@@ -481,6 +481,18 @@ def rumours_expire_stale(*, now: datetime | None = None) -> list[Rumour]:
     return expired
 
 
+def rumours_refresh_credibility(*, now: datetime | None = None) -> int:
+    """Re-score every live rumour (the age part moves daily); returns how many."""
+    now = now or timezone.now()
+    live = Rumour.objects.filter(merged_into__isnull=True).exclude(status__in=[Status.COMPLETED, ""])
+    count = 0
+    for rumour in live.iterator():
+        with transaction.atomic():
+            rumour_refresh(rumour=rumour, now=now)
+        count += 1
+    return count
+
+
 def rumour_refresh(*, rumour: Rumour, now: datetime | None = None) -> Rumour:
     """Re-derive the cached status, last evidence and credibility from the records."""
     now = now or timezone.now()

@@ -14,8 +14,11 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="rumours.expire_stale_rumours", ignore_result=True, time_limit=600)
 def expire_stale_rumours(**kwargs: Any) -> int:
-    """Beat, daily: open rumours without new evidence for RUMOURS_EXPIRE_AFTER_DAYS become expired."""
+    """Beat, daily: expire open rumours without new evidence for RUMOURS_EXPIRE_AFTER_DAYS, then
+    re-score the live ones (credibility has an age part)."""
     expired = services.rumours_expire_stale()
     if expired:
         logger.info("expired %d stale rumour(s): %s", len(expired), ", ".join(r.title for r in expired))
+    rescored = services.rumours_refresh_credibility()
+    logger.info("re-scored %d live rumour(s)", rescored)
     return len(expired)

@@ -397,3 +397,52 @@ def test_it_saves_only_the_retraction_fields(recorded, analyst):
     # then
     stored = StatusChange.objects.get(pk=recorded.pk)
     assert (stored.retracted_at, stored.retracted_by, stored.retraction_reason) == (moment, analyst, "Duplicate.")
+
+
+# --- The database enforces the append-only rule (PostgreSQL) ---------------------------
+
+
+@pytest.fixture
+def on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is installed on PostgreSQL only")
+
+
+def test_it_refuses_a_queryset_edit_of_history_in_the_database(on_postgresql, make_rumour, analyst):
+    from django.db import DatabaseError, transaction
+
+    # given
+    rumour = make_rumour()
+    rumour_change_status(rumour=rumour, status=Status.RUMOURED, effective_at=at(2024), recorded_by=analyst)
+
+    # when / then: an UPDATE that bypasses the model is refused by the trigger
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        StatusChange.objects.filter(rumour=rumour).update(status=Status.COMPLETED)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        StatusChange.objects.filter(rumour=rumour)._raw_delete(StatusChange.objects.db)
+    assert StatusChange.objects.get(rumour=rumour).status == Status.RUMOURED
+
+
+def test_it_still_lets_the_database_record_a_retraction_once(on_postgresql, make_rumour, analyst):
+    from django.db import DatabaseError, transaction
+
+    rumour = make_rumour()
+    change = rumour_change_status(rumour=rumour, status=Status.RUMOURED, effective_at=at(2024), recorded_by=analyst)
+    status_change_retract(change=change, retracted_by=analyst, reason="Wrong article.")
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        StatusChange.objects.filter(pk=change.pk).update(retraction_reason="Rewritten later.")
+    change.refresh_from_db()
+    assert change.retraction_reason == "Wrong article."
+
+
+def test_it_refuses_to_delete_a_rumour_that_has_history(make_rumour, analyst):
+    from django.db.models import ProtectedError
+
+    rumour = make_rumour()
+    rumour_change_status(rumour=rumour, status=Status.RUMOURED, effective_at=at(2024), recorded_by=analyst)
+
+    with pytest.raises(ProtectedError):
+        rumour.delete()
