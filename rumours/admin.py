@@ -28,6 +28,7 @@ from rumours.models import (
     PersonAlias,
     Quote,
     Rumour,
+    Sector,
     Source,
     Status,
     StatusChange,
@@ -158,7 +159,7 @@ class PartyCountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        countries = Company.objects.filter(parties__isnull=False).values_list("country", flat=True).distinct()
+        countries = set(Company.objects.filter(parties__isnull=False).values_list("country", flat=True))
         return [(c, c) for c in sorted(countries)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Rumour]) -> QuerySet[Rumour]:
@@ -170,8 +171,8 @@ class PartySectorFilter(admin.SimpleListFilter):
     parameter_name = "sector"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        sectors = Company.objects.filter(parties__isnull=False).values_list("sector", flat=True).distinct()
-        return [(s, s.replace("_", " ")) for s in sorted(sectors)]
+        sectors = set(Company.objects.filter(parties__isnull=False).values_list("sector", flat=True))
+        return [(s, Sector(s).label) for s in sorted(sectors)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Rumour]) -> QuerySet[Rumour]:
         return queryset.filter(parties__company__sector=self.value()) if self.value() else queryset

@@ -215,7 +215,7 @@ def _goto_grab(analyst: User | None) -> None:
     change(Status.DENIED, "2025-06-12T00:00:00", denied_again, "GoTo's CEO denied any agreement again.")
     # A later denial in the Japanese press, kept as a source (the status is already denied).
     # The Korean report of June 2026 is left in the inbox for the analyst.
-    source("goto-denies-grab-merger-again")
+    source("keizai-asia.example/news/2026/04/goto-denies-grab-merger-again")
 
 
 def _tiktok_tokopedia(analyst: User | None) -> None:

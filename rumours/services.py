@@ -256,7 +256,15 @@ def mentions_scan(*, entry_ids: Sequence[int]) -> int:
                 # edited so it no longer names anyone: drop it from the inbox unless decided
                 Mention.objects.filter(entry=entry, state=MentionState.NEW).delete()
                 continue
-            mention, _ = Mention.objects.get_or_create(entry=entry)
+            mention, created = Mention.objects.get_or_create(entry=entry)
+            cited = Source.objects.filter(entry=entry).select_related("rumour").first() if created else None
+            if cited is not None:  # already on a thread: nothing left to decide
+                mention.state, mention.rumour, mention.state_changed_at = (
+                    MentionState.ACCEPTED,
+                    cited.rumour,
+                    timezone.now(),
+                )
+                mention.save(update_fields=["state", "rumour", "state_changed_at"])
             if mention.state == MentionState.NEW:
                 mention.companies.set(companies)
                 mention.suggested_rumour = _open_rumour_with(companies)

@@ -39,10 +39,12 @@ class Command(BaseCommand):
                 raise CommandError(f"Demo feed {demo.name} could not be loaded: {exc}") from None
             self.stdout.write(f"{demo.name}: {report.entries_new} new, {report.entries_updated} updated entries")
         # Entries ingested before the watchlist existed (an older demo) reach the inbox too.
-        flagged = mentions_scan(
-            entry_ids=list(Entry.objects.filter(feed__url__in=[d.url for d in DEMO_FEEDS]).values_list("pk", flat=True))
+        demo_entries = list(
+            Entry.objects.filter(feed__url__in=[d.url for d in DEMO_FEEDS]).values_list("pk", flat=True)
         )
+        flagged = mentions_scan(entry_ids=demo_entries)
         built = demo_threads(analyst=analyst)
+        mentions_scan(entry_ids=demo_entries)  # now that the threads exist, suggest them
         self.stdout.write(f"Inbox: {flagged} flagged article(s); {built} demo rumour thread(s) built.")
 
     def _demo_user(self, *, no_user: bool) -> Any:
