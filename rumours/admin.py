@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -395,6 +395,8 @@ class RumourAdmin(admin.ModelAdmin):
         self._require(request, "rumours.add_rumour")
         entry = None
         if request.GET.get("entry"):
+            if not request.GET["entry"].isdigit():
+                raise Http404("No such article.")
             entry = get_object_or_404(Entry.objects.select_related("feed"), pk=request.GET["entry"])
         form = forms.RumourCreateForm(request.POST or None, entry=entry)
         return self._form_page(
@@ -413,7 +415,7 @@ class RumourAdmin(admin.ModelAdmin):
 
     def status_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "rumours.record_status")
-        rumour = get_object_or_404(Rumour, pk=pk)
+        rumour = get_object_or_404(Rumour, pk=pk, merged_into__isnull=True)
         form = forms.StatusChangeForm(request.POST or None, rumour=rumour)
         return self._form_page(
             request, form, title="Record a status change", submit="Record", rumour=rumour,
@@ -423,13 +425,13 @@ class RumourAdmin(admin.ModelAdmin):
 
     def source_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "rumours.add_source")
-        rumour = get_object_or_404(Rumour, pk=pk)
+        rumour = get_object_or_404(Rumour, pk=pk, merged_into__isnull=True)
         form = forms.SourceForm(request.POST or None, rumour=rumour)
         return self._form_page(request, form, title="Attach a source", submit="Attach source", rumour=rumour)
 
     def quote_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "rumours.add_quote")
-        rumour = get_object_or_404(Rumour, pk=pk)
+        rumour = get_object_or_404(Rumour, pk=pk, merged_into__isnull=True)
         form = forms.QuoteForm(request.POST or None, rumour=rumour)
         return self._form_page(request, form, title="Add a quote", submit="Add quote", rumour=rumour)
 

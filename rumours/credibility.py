@@ -77,7 +77,9 @@ def score(
         parts.append(Part(label, points))
 
     for stance, points in QUOTE_POINTS.items():
-        on_record = [q for q in quotes if q.by_party and q.stance == stance][:QUOTES_COUNTED_PER_STANCE]
+        # Each executive once per stance: saying it twice is not two confirmations.
+        speakers = list(dict.fromkeys(q.speaker for q in quotes if q.by_party and q.stance == stance))
+        on_record = [QuoteFact(stance, True, name) for name in speakers][:QUOTES_COUNTED_PER_STANCE]
         if on_record:
             names = ", ".join(sorted({q.speaker for q in on_record}))
             verb = {"confirms": "confirmed", "denies": "denied", "no_comment": "declined to comment"}[stance]

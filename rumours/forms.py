@@ -173,6 +173,12 @@ class QuoteForm(ServiceForm):
     speaker_role = forms.CharField(
         max_length=200, required=False, help_text="The role when it was said (defaults to the person's role)."
     )
+    speaker_company = forms.ModelChoiceField(
+        Company.objects.all(),
+        required=False,
+        widget=_autocomplete(Quote, "speaker_company"),
+        help_text="The company they spoke for (defaults to the person's); a party's word moves credibility.",
+    )
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="The exact words, in the original.")
     translation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     language = forms.CharField(max_length=35, required=False)

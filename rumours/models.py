@@ -188,6 +188,7 @@ class Rumour(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_rumours", editable=False
     )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
@@ -326,6 +327,11 @@ class StatusChange(models.Model):
     # PostgreSQL a trigger also refuses edits and deletes that bypass the model
     # (migration 0003).
     rumour = models.ForeignKey(Rumour, on_delete=models.PROTECT, related_name="status_changes")
+    # The rumour it was recorded on; unlike ``rumour`` it never changes, not even in a
+    # merge, so answers "as known at D" before the merge stay what they were.
+    origin_rumour = models.ForeignKey(
+        Rumour, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
     status = models.CharField(max_length=20, choices=Status.choices)
     effective_at = models.DateTimeField(help_text="When it happened in the world (usually the source's date).")
     recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered here.")
@@ -370,6 +376,8 @@ class StatusChange(models.Model):
         written = self.pk is not None and not self._state.adding
         if written and (update_fields is None or not set(update_fields) <= RETRACTION_FIELDS):
             raise AppendOnlyError("Status changes are append-only; retract this one and record a new one.")
+        if not written and self.origin_rumour_id is None:
+            self.origin_rumour_id = self.rumour_id
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

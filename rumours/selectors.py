@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from rumours.models import Party, Rumour, StatusChange
 
@@ -15,15 +15,20 @@ def rumours_as_of(moment: datetime) -> QuerySet[Rumour]:
     Point-in-time with no look-ahead: a change counts if it was recorded by then,
     took effect by then, and had not been retracted by then (a retraction made later
     is invisible; one made before is applied). Rumours with no such change did not
-    exist yet and are left out. One query, whatever the number of rumours.
+    exist yet and are left out. Merges are applied as of when they happened: before
+    it, a duplicate answers with its own history and the thread it went into without
+    it. One query, whatever the number of rumours.
     """
+    own_or_merged_by_then = Q(origin_rumour=OuterRef("pk")) | Q(
+        origin_rumour__merged_into=OuterRef("pk"), origin_rumour__merged_at__lte=moment
+    )
     visible = (
-        StatusChange.objects.filter(rumour=OuterRef("pk"))
+        StatusChange.objects.filter(own_or_merged_by_then)
         .known_at(moment)
         .order_by("-effective_at", "-recorded_at", "-id")
     )
     return (
-        Rumour.objects.filter(merged_into__isnull=True)
+        Rumour.objects.filter(Q(merged_into__isnull=True) | Q(merged_at__gt=moment))
         .annotate(
             status_as_of=Subquery(visible.values("status")[:1]),
             status_effective_as_of=Subquery(visible.values("effective_at")[:1]),

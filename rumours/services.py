@@ -9,6 +9,7 @@ credibility from the history in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -44,6 +46,8 @@ from rumours.models import (
     transition_allowed,
 )
 from tracker.models import Entry
+
+logger = logging.getLogger(__name__)
 
 
 class RumourError(Exception):
@@ -213,6 +217,9 @@ def rumour_attach_source(
         raise RumourError("A source needs a URL (or an ingested entry that has one).")
     if published_at is None:
         raise RumourError("A source typed in needs its publication date.")
+    if not url.lower().startswith(("http://", "https://")):
+        raise RumourError(f"A source's URL must be http(s), not {url[:40]!r}.")
+    _refuse_merged(rumour)
     with transaction.atomic():
         source, created = Source.objects.get_or_create(
             rumour=rumour,
@@ -344,6 +351,7 @@ def quote_add(
         raise RumourError("A quote needs a speaker: a known person or the name as attributed.")
     if source is not None and source.rumour_id != rumour.pk:
         raise RumourError("The quote's source belongs to another rumour.")
+    _refuse_merged(rumour)
     with transaction.atomic():
         quote = Quote.objects.create(
             rumour=rumour,
@@ -393,9 +401,13 @@ def rumour_change_status(
             raise RumourError("The evidence belongs to another rumour.")
     with transaction.atomic():
         rumour = Rumour.objects.select_for_update().get(pk=rumour.pk)
+        _refuse_merged(rumour)
+        # Neighbours by the same key that decides the current status: (effective_at, recorded_at);
+        # the new change sorts after every change with an earlier key.
         history = StatusChange.objects.filter(rumour=rumour).in_force()
-        before = history.filter(effective_at__lte=effective_at).latest_first().first()
-        after = history.filter(effective_at__gt=effective_at).order_by("effective_at", "recorded_at", "id").first()
+        earlier = Q(effective_at__lt=effective_at) | Q(effective_at=effective_at, recorded_at__lte=recorded_at)
+        before = history.filter(earlier).latest_first().first()
+        after = history.exclude(earlier).order_by("effective_at", "recorded_at", "id").first()
         current = before.status if before else None
         if not transition_allowed(current, status):
             raise InvalidTransitionError(current, status, when=f" on {effective_at:%Y-%m-%d}")
@@ -422,6 +434,7 @@ def status_change_retract(*, change: StatusChange, retracted_by: User, reason: s
     if not reason.strip():
         raise RumourError("Say why the change is retracted; the reason stays in the record.")
     with transaction.atomic():
+        Rumour.objects.select_for_update().filter(pk=change.rumour_id).exists()
         change = StatusChange.objects.select_for_update().get(pk=change.pk)
         if change.retracted_at is not None:
             raise RumourError("This change was already retracted.")
@@ -439,8 +452,11 @@ def rumours_merge(*, keep: Rumour, duplicate: Rumour, merged_by: User) -> Rumour
     if keep.pk == duplicate.pk:
         raise RumourError("A rumour cannot be merged into itself.")
     with transaction.atomic():
-        keep = Rumour.objects.select_for_update().get(pk=keep.pk)
-        duplicate = Rumour.objects.select_for_update().get(pk=duplicate.pk)
+        # Lock both in primary-key order, so two opposite merges cannot deadlock.
+        locked = {
+            r.pk: r for r in Rumour.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk]).order_by("pk")
+        }
+        keep, duplicate = locked[keep.pk], locked[duplicate.pk]
         if duplicate.merged_into_id or keep.merged_into_id:
             raise RumourError("One of these rumours was already merged.")
         kept_companies = set(keep.parties.values_list("company_id", flat=True))
@@ -455,9 +471,9 @@ def rumours_merge(*, keep: Rumour, duplicate: Rumour, merged_by: User) -> Rumour
                 StatusChange.objects.filter(evidence_source=source).update(evidence_source=twin)
         Quote.objects.filter(rumour=duplicate).update(rumour=keep)
         StatusChange.objects.filter(rumour=duplicate).update(rumour=keep)
-        duplicate.merged_into = keep
+        duplicate.merged_into, duplicate.merged_at = keep, timezone.now()
         duplicate.summary = (duplicate.summary + f"\n\nMerged into #{keep.pk} by {merged_by}.").strip()
-        duplicate.save(update_fields=["merged_into", "summary"])
+        duplicate.save(update_fields=["merged_into", "merged_at", "summary"])
         rumour_refresh(rumour=duplicate)
         rumour_refresh(rumour=keep)
     return keep
@@ -470,21 +486,33 @@ def rumours_expire_stale(*, now: datetime | None = None) -> list[Rumour]:
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.RUMOURS_EXPIRE_AFTER_DAYS)
+    stale_statuses = {Status.RUMOURED, Status.IN_TALKS, Status.DENIED}
     stale = Rumour.objects.filter(
-        merged_into__isnull=True,
-        status__in=[Status.RUMOURED, Status.IN_TALKS, Status.DENIED],
-        last_evidence_at__lt=cutoff,
-    )
+        merged_into__isnull=True, status__in=stale_statuses, last_evidence_at__lt=cutoff
+    ).only("pk")
     expired = []
-    for rumour in stale:
-        days = (now - rumour.last_evidence_at).days if rumour.last_evidence_at else 0
-        rumour_change_status(
-            rumour=rumour,
-            status=Status.EXPIRED,
-            effective_at=now,
-            recorded_by=None,
-            note=f"No new evidence for {days} days (RUMOURS_EXPIRE_AFTER_DAYS={settings.RUMOURS_EXPIRE_AFTER_DAYS}).",
-        )
+    for candidate in stale:
+        with transaction.atomic():
+            # Re-check under the lock: an analyst may have moved it on since the query.
+            rumour = Rumour.objects.select_for_update().get(pk=candidate.pk)
+            still_stale = (
+                rumour.status in stale_statuses and rumour.last_evidence_at and rumour.last_evidence_at < cutoff
+            )
+            if not still_stale:
+                continue
+            days = (now - rumour.last_evidence_at).days if rumour.last_evidence_at else 0
+            try:
+                rumour_change_status(
+                    rumour=rumour,
+                    status=Status.EXPIRED,
+                    effective_at=now,
+                    recorded_by=None,
+                    note=f"No new evidence for {days} days "
+                    f"(RUMOURS_EXPIRE_AFTER_DAYS={settings.RUMOURS_EXPIRE_AFTER_DAYS}).",
+                )
+            except RumourError as exc:  # one odd history must not stop the night's run
+                logger.warning("rumour %s not expired: %s", rumour.pk, exc)
+                continue
         expired.append(rumour)
     return expired
 
@@ -502,8 +530,18 @@ def rumours_refresh_credibility(*, now: datetime | None = None) -> int:
 
 
 def rumour_refresh(*, rumour: Rumour, now: datetime | None = None) -> Rumour:
-    """Re-derive the cached status, last evidence and credibility from the records."""
+    """Re-derive the cached status, last evidence and credibility from the records.
+
+    Locks the rumour row first, so two analysts writing at once cannot leave it
+    showing a status its history does not have (the later refresh sees both writes).
+    """
     now = now or timezone.now()
+    with transaction.atomic():
+        Rumour.objects.select_for_update().filter(pk=rumour.pk).exists()
+        return _refresh_locked(rumour, now=now)
+
+
+def _refresh_locked(rumour: Rumour, *, now: datetime) -> Rumour:
     latest = StatusChange.objects.filter(rumour=rumour).in_force().latest_first().first()
     rumour.status = latest.status if latest else ""
     rumour.status_effective_at = latest.effective_at if latest else None
@@ -547,6 +585,11 @@ def rumour_refresh(*, rumour: Rumour, now: datetime | None = None) -> Rumour:
         ]
     )
     return rumour
+
+
+def _refuse_merged(rumour: Rumour) -> None:
+    if rumour.merged_into_id is not None:
+        raise RumourError(f"This rumour was merged into #{rumour.merged_into_id}; record it there.")
 
 
 def _touch(rumour: Rumour) -> None:
