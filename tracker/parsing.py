@@ -193,6 +193,8 @@ def _entries(
 def _entry(raw: Any, *, now: datetime, language: str, untrusted_guids: set[str]) -> ParsedEntry:
     guid = _scrub(raw.get("id", ""))[:MAX_URL]
     link = _scrub(raw.get("link", ""))[:MAX_URL]
+    if not link.lower().startswith(("http://", "https://")):
+        link = ""  # javascript:, data: and friends are not article links
     title = _plain(raw.get("title", ""))[:MAX_TITLE]
     published, date_estimated = _published_at(raw, now=now)
     if guid and guid not in untrusted_guids:

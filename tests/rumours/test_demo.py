@@ -63,3 +63,12 @@ def test_it_lists_each_party_country_once_in_the_filter(demo, admin_client):
 
     assert page.count("?country=ID") == 1
     assert page.count("?country=SG") == 1
+
+
+def test_it_attributes_the_demo_history_to_a_person_even_without_debug(settings):
+    settings.DEBUG = False
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    recorders = set(StatusChange.objects.exclude(status=Status.EXPIRED).values_list("recorded_by__username", flat=True))
+    assert recorders == {"demo-analyst"}

@@ -266,5 +266,7 @@ def test_it_creates_no_demo_login_without_debug(settings):
     output = run("load_demo")
 
     assert "DEBUG is off: no demo login created" in output
-    assert not get_user_model().objects.exists()
+    # only the account the demo history is attributed to, which cannot log in
+    (user,) = get_user_model().objects.all()
+    assert (user.username, user.is_active, user.has_usable_password()) == ("demo-analyst", False, False)
     assert Feed.objects.count() == 8

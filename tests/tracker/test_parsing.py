@@ -388,3 +388,13 @@ def test_it_prefers_an_entry_xml_lang_to_the_channel_language():
     languages = {entry.title: entry.language for entry in parse_feed(body, now=NOW).entries}
 
     assert languages == {"Korean story": "ko", "English story": "en"}
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "data:text/html,hi"])
+def test_it_drops_a_link_that_is_not_http(link):
+    body = rss([Item(title="Story", link=link, guid="g1")])
+
+    (entry,) = parse_feed(body, now=NOW).entries
+
+    assert entry.link == ""
+    assert entry.guid == "g1"

@@ -48,11 +48,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Inbox: {flagged} flagged article(s); {built} demo rumour thread(s) built.")
 
     def _demo_user(self, *, no_user: bool) -> Any:
-        if no_user:
-            return None
-        if not settings.DEBUG:
-            self.stdout.write("DEBUG is off: no demo login created (create one with createsuperuser).")
-            return None
+        if no_user or not settings.DEBUG:
+            if not no_user:
+                self.stdout.write("DEBUG is off: no demo login created (create one with createsuperuser).")
+            # The demo history is still a person's work, not the system's: attribute it
+            # to an account that cannot log in.
+            analyst, created = get_user_model().objects.get_or_create(
+                username="demo-analyst", defaults={"is_active": False}
+            )
+            if created:
+                analyst.set_unusable_password()
+                analyst.save(update_fields=["password"])
+            return analyst
         user_model = get_user_model()
         user = user_model.objects.filter(username=DEMO_USERNAME).first()
         if user is None:
