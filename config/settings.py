@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tracker",
     "rumours",
 ]
@@ -205,6 +209,37 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env.boolean("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- The API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rumours.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # staff browsing from the admin
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rumours.api.auth.HasApiKeyOrStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["rumours.api.auth.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.string("API_RATE", default="600/min")},
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "rumours.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SEA deal rumour tracker API",
+    "DESCRIPTION": (
+        "M&A rumours in Southeast Asian tech, with sources, executives' quotes and a bitemporal status "
+        "history. Every rumour endpoint answers `as_of` any past moment, as it was known then."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from this site, no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
 
 # --- Rumours ----------------------------------------------------------------------------
 RUMOURS_EXPIRE_AFTER_DAYS = env.integer("RUMOURS_EXPIRE_AFTER_DAYS", default=365)

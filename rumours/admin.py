@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from rumours import forms, services, timeline
 from rumours.models import (
+    ApiKey,
     Company,
     CompanyAlias,
     Mention,
@@ -585,3 +586,36 @@ class InboxAdmin(admin.ModelAdmin):
 
     def has_curate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("rumours.add_source")
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["prefix", "name", "user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "name", "scope"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # keys are issued and revoked, never edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        assert isinstance(request.user, User)
+        record, key = services.api_key_create(user=obj.user, name=obj.name, scope=obj.scope, created_by=request.user)
+        obj.pk = record.pk
+        obj.refresh_from_db()
+        self.message_user(request, f"The key, shown this once, copy it now: {key}", messages.WARNING)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset:
+            services.api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

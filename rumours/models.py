@@ -433,3 +433,35 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return str(self.entry)
+
+
+class ApiScope(models.TextChoices):
+    INVESTOR = "investor", "Investor: read rumours, companies, quotes and history"
+    ANALYST = "analyst", "Analyst: also the mentions inbox"
+
+
+class ApiKey(models.Model):
+    """A key for the REST API. Only its SHA-256 is stored; the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. “backtest cluster”.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Shown to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=20, choices=ApiScope.choices, default=ApiScope.INVESTOR)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name}, {self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from django.utils.text import slugify
 
 from rumours import credibility, matching
 from rumours.models import (
+    ApiKey,
+    ApiScope,
     Company,
     CompanyAlias,
     DealType,
@@ -314,6 +317,34 @@ def mentions_dismiss(*, mention_ids: Iterable[int], by: User) -> int:
     return Mention.objects.filter(pk__in=list(mention_ids), state=MentionState.NEW).update(
         state=MentionState.DISMISSED, state_changed_at=timezone.now(), state_changed_by=by
     )
+
+
+def api_key_create(
+    *, user: User, name: str, scope: str = ApiScope.INVESTOR, created_by: User | None
+) -> tuple[ApiKey, str]:
+    """Issue a key; returns (record, the key itself). The key is not stored and cannot be shown again."""
+    if scope not in ApiScope.values:
+        raise RumourError(f"Unknown scope {scope!r}; use one of {', '.join(ApiScope.values)}.")
+    if not user.is_active:
+        raise RumourError(f"{user.get_username()} is not an active user.")
+    prefix = secrets.token_hex(4)
+    key = f"srt_{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiKey.objects.create(
+        user=user, name=name.strip() or "API key", prefix=prefix, key_hash=api_key_hash(key), scope=scope,
+        created_by=created_by,
+    )  # fmt: skip
+    return record, key
+
+
+def api_key_hash(key: str) -> str:
+    # Keys carry 256 bits of randomness, so a fast hash is enough (no password stretching needed).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db()
+    return api_key
 
 
 def story_key(title: str) -> str:
