@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",  # ETag / If-None-Match -> 304 on the API
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -227,6 +228,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rumours.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# status-changes/ shows rows only once they are this old, so a transaction still
+# committing cannot slip in behind a client's `since` (keep above the longest write).
+API_SYNC_SETTLE_SECONDS = env.integer("API_SYNC_SETTLE_SECONDS", default=10)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SEA deal rumour tracker API",
     "DESCRIPTION": (
@@ -239,6 +243,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {"RumourStatusEnum": "rumours.models.Status"},
 }
 
 # --- Rumours ----------------------------------------------------------------------------

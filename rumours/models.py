@@ -319,7 +319,7 @@ class AppendOnlyError(Exception):
     pass
 
 
-RETRACTION_FIELDS = frozenset({"retracted_at", "retracted_by", "retraction_reason"})
+RETRACTION_FIELDS = frozenset({"retracted_at", "retracted_by", "retraction_reason", "changed_at"})
 
 
 class StatusChange(models.Model):
@@ -351,6 +351,9 @@ class StatusChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     retraction_reason = models.TextField(blank=True)
+    # When the row was last written here (insert or retraction), for incremental sync.
+    # Unlike recorded_at it can never be back-dated, so a client syncing by it misses nothing.
+    changed_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     objects = StatusChangeQuerySet.as_manager()
 

@@ -451,6 +451,7 @@ def rumour_change_status(
             status=status,
             effective_at=effective_at,
             recorded_at=recorded_at,
+            changed_at=timezone.now(),
             recorded_by=recorded_by,
             evidence_source=evidence_source,
             evidence_quote=evidence_quote,
@@ -469,8 +470,10 @@ def status_change_retract(*, change: StatusChange, retracted_by: User, reason: s
         change = StatusChange.objects.select_for_update().get(pk=change.pk)
         if change.retracted_at is not None:
             raise RumourError("This change was already retracted.")
-        change.retracted_at, change.retracted_by, change.retraction_reason = timezone.now(), retracted_by, reason
-        change.save(update_fields=["retracted_at", "retracted_by", "retraction_reason"])
+        now = timezone.now()
+        change.retracted_at, change.retracted_by, change.retraction_reason = now, retracted_by, reason
+        change.changed_at = now
+        change.save(update_fields=["retracted_at", "retracted_by", "retraction_reason", "changed_at"])
         rumour_refresh(rumour=change.rumour)
     return change
 

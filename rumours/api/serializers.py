@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from rumours import credibility
-from rumours.models import Company, Party, Quote, Rumour, Source, StatusChange
+from rumours.models import Company, Mention, Party, Quote, Rumour, Source, StatusChange
 
 
 class CompanySerializer(serializers.ModelSerializer[Company]):
@@ -158,3 +158,50 @@ class RumourDetailSerializer(RumourSerializer):
     def get_status_history(self, rumour: Rumour) -> list[dict[str, Any]]:
         changes = sorted(rumour.status_changes.all(), key=lambda c: (c.effective_at, c.recorded_at, c.pk))
         return StatusChangeSerializer(changes, many=True, context=self.context).data  # type: ignore[return-value]
+
+
+class StatusChangePageSerializer(serializers.Serializer[Any]):
+    results = StatusChangeSerializer(many=True)
+    next_since = serializers.CharField(help_text="Send as `since` next time to get only what is new.")
+    has_more = serializers.BooleanField(help_text="More rows are waiting: ask again with `next_since` at once.")
+
+
+class MentionEntrySerializer(serializers.Serializer[Any]):
+    url = serializers.URLField(source="link")
+    title = serializers.CharField()
+    feed = serializers.CharField(source="feed.title")
+    published_at = serializers.DateTimeField()
+    language = serializers.CharField()
+    cluster = serializers.SerializerMethodField(help_text="Story cluster (filled by detection; null for now).")
+
+    def get_cluster(self, entry: Any) -> int | None:
+        return None
+
+
+class MentionSerializer(serializers.ModelSerializer[Mention]):
+    entry = MentionEntrySerializer()
+    companies = serializers.SerializerMethodField(help_text="Names of the watchlist companies the article names.")
+    quotes = serializers.JSONField(
+        source="suggested_quotes", help_text="Suggested quotes: speaker, role, company, text."
+    )
+    rumour = serializers.SerializerMethodField(help_text="The rumour it was attached to, else the suggested one.")
+
+    class Meta:
+        model = Mention
+        fields = [
+            "id",
+            "entry",
+            "companies",
+            "is_deal_candidate",
+            "deal_score",
+            "stage_hint",
+            "quotes",
+            "rumour",
+            "state",
+        ]
+
+    def get_companies(self, mention: Mention) -> list[str]:
+        return [company.name for company in mention.companies.all()]
+
+    def get_rumour(self, mention: Mention) -> int | None:
+        return mention.rumour_id or mention.suggested_rumour_id

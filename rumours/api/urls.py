@@ -6,5 +6,10 @@ from rumours.api import views
 router = DefaultRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
 router.register("rumours", views.RumourViewSet, basename="rumour")
+router.register("quotes", views.QuoteViewSet, basename="quote")
+router.register("mentions", views.MentionViewSet, basename="mention")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("status-changes/", views.StatusChangeListView.as_view(), name="status-changes"),
+    path("", include(router.urls)),
+]

@@ -7,23 +7,35 @@ sources, quotes and history are prefetched, filtered to what was known at
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import generics, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from rumours.api.filters import CompanyFilter, RumourFilter
-from rumours.api.serializers import CompanySerializer, RumourDetailSerializer, RumourSerializer
-from rumours.models import Company, Party, Quote, Rumour, Source, StatusChange
+from rumours.api.auth import AnalystScope, HasApiKeyOrStaff
+from rumours.api.filters import CompanyFilter, RumourFilter, companies_matching
+from rumours.api.serializers import (
+    CompanySerializer,
+    MentionSerializer,
+    QuoteSerializer,
+    RumourDetailSerializer,
+    RumourSerializer,
+    StatusChangePageSerializer,
+    StatusChangeSerializer,
+)
+from rumours.models import Company, Mention, MentionState, Party, Quote, Rumour, Source, Stance, StatusChange
 from rumours.selectors import rumours_as_of
 
 AS_OF = OpenApiParameter(
@@ -125,3 +137,167 @@ class RumourViewSet(viewsets.ReadOnlyModelViewSet[Rumour]):
             Prefetch("quotes", queryset=quotes),
             Prefetch("status_changes", queryset=history),
         )
+
+
+# --- Incremental sync of the status history ---------------------------------------------------
+
+
+class SyncPage:
+    """``since`` tokens: the (changed_at, id) of the last row a client has seen."""
+
+    @staticmethod
+    def encode(moment: datetime, pk: int) -> str:
+        return base64.urlsafe_b64encode(f"{moment.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(raw: str) -> tuple[datetime, int]:
+        try:
+            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+            moment_text, pk_text = text.split("|")
+            moment = datetime.fromisoformat(moment_text)
+            return moment, int(pk_text)
+        except (ValueError, UnicodeDecodeError):
+            pass
+        moment_or_none = parse_as_of(raw)  # a plain ISO date-time is accepted too
+        assert moment_or_none is not None
+        return moment_or_none, 0
+
+
+@extend_schema(
+    summary="Status changes, for incremental sync",
+    description=(
+        "Every status change and retraction in the order they were written here. Poll with `since` set to the "
+        "`next_since` of your previous answer and upsert by `id`: a retraction re-sends its change with "
+        "`retracted: true`. Nothing is missed or sent twice: rows appear once they are "
+        f"{settings.API_SYNC_SETTLE_SECONDS} s old, after any transaction that wrote them has committed."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "since", OpenApiTypes.STR, description="`next_since` from your last answer, or an ISO date-time."
+        ),
+        OpenApiParameter("rumour", OpenApiTypes.INT, description="Only this rumour."),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 1000 (default 200)."),
+        AS_OF,
+    ],
+    responses=StatusChangePageSerializer,
+)
+class StatusChangeListView(generics.GenericAPIView[StatusChange]):
+    serializer_class = StatusChangeSerializer
+
+    def get(self, request: Any) -> Response:
+        as_of = parse_as_of(request.query_params.get("as_of"))
+        settled = timezone.now() - timedelta(seconds=settings.API_SYNC_SETTLE_SECONDS)
+        changes = StatusChange.objects.filter(changed_at__lte=settled, rumour__merged_into__isnull=True)
+        if as_of is not None:
+            # recorded by then; a later retraction shows as not (yet) retracted
+            changes = changes.filter(recorded_at__lte=as_of, effective_at__lte=as_of)
+        if request.query_params.get("rumour"):
+            rumour = request.query_params["rumour"]
+            if not rumour.isdigit():
+                raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
+            changes = changes.filter(rumour_id=int(rumour))
+        if request.query_params.get("since"):
+            moment, pk = SyncPage.decode(request.query_params["since"])
+            changes = changes.filter(Q(changed_at__gt=moment) | Q(changed_at=moment, pk__gt=pk))
+        size = _page_size(request, default=200, maximum=1000)
+        page = list(changes.order_by("changed_at", "id")[: size + 1])
+        has_more = len(page) > size
+        page = page[:size]
+        context = {**self.get_serializer_context(), "as_of": as_of}
+        last = page[-1] if page else None
+        since = request.query_params.get("since", "")
+        return Response(
+            {
+                "results": StatusChangeSerializer(page, many=True, context=context).data,
+                "next_since": SyncPage.encode(last.changed_at, last.pk) if last else since,
+                "has_more": has_more,
+            }
+        )
+
+
+def _page_size(request: Any, *, default: int, maximum: int) -> int:
+    raw = request.query_params.get("page_size", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValidationError({"page_size": [f"Use a whole number from 1 to {maximum}."]})
+    return int(raw)
+
+
+class MentionCursorPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class SinceCursorPagination(CursorPagination):
+    ordering = ("-said_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Executives' quotes",
+        description="Verbatim, with speaker, role and company at the time. Filter by rumour, company or stance.",
+        parameters=[
+            OpenApiParameter("rumour", OpenApiTypes.INT),
+            OpenApiParameter(
+                "company", OpenApiTypes.STR, description="The speaker's company or a party to the rumour."
+            ),
+            OpenApiParameter("stance", OpenApiTypes.STR, enum=Stance.values),
+            AS_OF,
+        ],
+    ),
+    retrieve=extend_schema(summary="One quote"),
+)
+class QuoteViewSet(viewsets.ReadOnlyModelViewSet[Quote]):
+    serializer_class = QuoteSerializer
+    pagination_class = SinceCursorPagination
+
+    def get_queryset(self) -> QuerySet[Quote]:
+        params = self.request.query_params
+        quotes = Quote.objects.filter(rumour__merged_into__isnull=True).select_related("speaker_company")
+        as_of = parse_as_of(params.get("as_of"))
+        if as_of is not None:
+            quotes = quotes.filter(added_at__lte=as_of, said_at__lte=as_of)
+        if params.get("rumour"):
+            if not params["rumour"].isdigit():
+                raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
+            quotes = quotes.filter(rumour_id=int(params["rumour"]))
+        if params.get("company"):
+            ids = companies_matching(params["company"])
+            quotes = quotes.filter(Q(speaker_company_id__in=ids) | Q(rumour__parties__company_id__in=ids)).distinct()
+        if params.get("stance"):
+            if params["stance"] not in Stance.values:
+                raise ValidationError({"stance": [f"Use one of {', '.join(Stance.values)}."]})
+            quotes = quotes.filter(stance=params["stance"])
+        return quotes
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Flagged articles (analyst keys only)",
+        parameters=[
+            OpenApiParameter("state", OpenApiTypes.STR, enum=MentionState.values),
+        ],
+    ),
+    retrieve=extend_schema(summary="One flagged article (analyst keys only)"),
+)
+class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
+    serializer_class = MentionSerializer
+    permission_classes = [HasApiKeyOrStaff, AnalystScope]
+    pagination_class = MentionCursorPagination
+
+    def get_queryset(self) -> QuerySet[Mention]:
+        mentions = Mention.objects.select_related("entry__feed", "rumour", "suggested_rumour").prefetch_related(
+            Prefetch("companies", queryset=Company.objects.order_by("name"))
+        )
+        state = self.request.query_params.get("state")
+        if state:
+            if state not in MentionState.values:
+                raise ValidationError({"state": [f"Use one of {', '.join(MentionState.values)}."]})
+            mentions = mentions.filter(state=state)
+        return mentions
