@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from rumours.api import views
+from rumours.api.exports import StatusChangeFeed
 
 router = DefaultRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
@@ -11,5 +12,7 @@ router.register("mentions", views.MentionViewSet, basename="mention")
 
 urlpatterns = [
     path("status-changes/", views.StatusChangeListView.as_view(), name="status-changes"),
+    path("status-changes.atom", StatusChangeFeed(), name="status-changes-atom"),
+    path("rumours.csv", views.RumourViewSet.as_view({"get": "export_csv"}), name="rumours-csv"),
     path("", include(router.urls)),
 ]

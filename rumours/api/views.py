@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from rumours.api.auth import AnalystScope, HasApiKeyOrStaff
+from rumours.api.exports import rumours_csv
 from rumours.api.filters import CompanyFilter, RumourFilter, companies_matching
 from rumours.api.serializers import (
     CompanySerializer,
@@ -115,12 +117,23 @@ class RumourViewSet(viewsets.ReadOnlyModelViewSet[Rumour]):
     def get_serializer_class(self) -> type[BaseSerializer[Rumour]]:
         return RumourDetailSerializer if self.action == "retrieve" else RumourSerializer
 
+    @extend_schema(
+        summary="Rumours as CSV",
+        description="The same filters and `as_of` as the list; one row per rumour, with the status also in the "
+        "vocabulary data vendors use (Rumor, Pending, Complete, Withdrawn).",
+        parameters=[AS_OF],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def export_csv(self, request: Any) -> HttpResponse:
+        rumours = self.filter_queryset(self.get_queryset()).order_by("-updated_at", "-id")
+        return rumours_csv(rumours, as_of=getattr(request, "as_of", None))
+
     def get_queryset(self) -> QuerySet[Rumour]:
         as_of: datetime | None = getattr(self.request, "as_of", None)
         rumours = rumours_as_of(as_of) if as_of else Rumour.objects.filter(merged_into__isnull=True)
         parties = Party.objects.select_related("company").order_by("role", "company__name")
         rumours = rumours.prefetch_related(Prefetch("parties", queryset=parties))
-        if as_of is None and self.action != "retrieve":
+        if (as_of is None and self.action != "retrieve") or self.action == "export_csv":
             return rumours
         sources = Source.objects.order_by("-published_at", "-id")
         quotes = Quote.objects.select_related("speaker_company").order_by("-said_at", "-id")
