@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.prune_poll_logs",
         "schedule": crontab(minute="17", hour="3"),
     },
+    "retry-webhooks": {"task": "rumours.retry_webhooks", "schedule": 60},
     "expire-stale-rumours": {
         "task": "rumours.expire_stale_rumours",
         "schedule": crontab(minute="41", hour="2"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from rumours import forms, services, timeline
+from rumours import forms, services, timeline, webhooks
 from rumours.models import (
     ApiKey,
     Company,
@@ -33,6 +34,9 @@ from rumours.models import (
     Source,
     Status,
     StatusChange,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from rumours.selectors import status_history
 from tracker.models import Entry
@@ -619,3 +623,78 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset:
             services.api_key_revoke(api_key=api_key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(django_forms.ModelForm):
+    url = django_forms.URLField(max_length=2000, assume_scheme="https")
+    events = django_forms.MultipleChoiceField(
+        choices=WebhookEvent.choices, required=False, widget=django_forms.CheckboxSelectMultiple,
+        help_text="None ticked: all events.",
+    )  # fmt: skip
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["user", "url", "events", "companies", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("url"):
+            try:
+                webhooks.webhook_endpoint_validate(url=cleaned["url"], events=list(cleaned.get("events") or []))
+            except webhooks.WebhookEndpointError as exc:
+                raise django_forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ("created_at", "event_type", "state", "attempts", "last_status_code", "last_error", "delivered_at")
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDelivery]:
+        return super().get_queryset(request).order_by("-created_at")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["url", "user", "event_list", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["user"]
+    search_fields = ["url", "user__username"]
+    autocomplete_fields = ["user", "companies"]
+    readonly_fields = ["secret"]
+    inlines = [WebhookDeliveryInline]
+
+    @admin.display(description="Events")
+    def event_list(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events) or "all"
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
+        if not obj.secret:
+            obj.secret = webhooks.new_secret()
+        obj.events = list(form.cleaned_data.get("events") or [])
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event_type", "endpoint", "state", "attempts", "last_status_code", "next_attempt_at"]
+    list_filter = ["state", "event_type"]
+    list_select_related = ["endpoint"]
+    search_fields = ["event_id", "endpoint__url"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

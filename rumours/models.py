@@ -468,3 +468,64 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class WebhookEvent(models.TextChoices):
+    RUMOUR_CREATED = "rumour.created", "A rumour was opened"
+    STATUS_CHANGED = "rumour.status_changed", "A rumour's status changed"
+    QUOTE_ADDED = "quote.added", "A quote was added"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an investor wants events pushed; signed per the Standard Webhooks convention."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000, help_text="HTTPS; checked against the same address guard as feeds.")
+    events = models.JSONField(default=list, help_text="Event types to send; empty means all.")
+    companies = models.ManyToManyField(
+        Company, blank=True, related_name="+", help_text="Only rumours with these parties; empty means all."
+    )
+    secret = models.CharField(max_length=100, editable=False, help_text="whsec_… key the receiver verifies with.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.user})"
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and (not self.events or event in self.events)
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint (an outbox row): written with the change, sent after commit."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.CharField(max_length=64, help_text="The webhook-id header: receivers de-duplicate on it.")
+    event_type = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    state = models.CharField(max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="delivery_unique_event")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint.url} ({self.state})"

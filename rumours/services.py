@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from rumours import credibility, matching
+from rumours import credibility, matching, webhooks
 from rumours.models import (
     ApiKey,
     ApiScope,
@@ -174,6 +174,7 @@ def rumour_create(
         Party.objects.bulk_create([Party(rumour=rumour, company=p.company, role=p.role) for p in parties])
         if entry is not None:
             rumour_attach_source(rumour=rumour, entry=entry, added_by=created_by)
+        webhooks.event_rumour_created(rumour)
     return rumour
 
 
@@ -399,6 +400,7 @@ def quote_add(
             added_by=added_by,
         )
         _touch(rumour)
+        webhooks.event_quote_added(quote)
     return quote
 
 
@@ -458,6 +460,7 @@ def rumour_change_status(
             note=note,
         )
         rumour_refresh(rumour=rumour)
+        webhooks.event_status_changed(change)
     return change
 
 

@@ -22,3 +22,29 @@ def expire_stale_rumours(**kwargs: Any) -> int:
     rescored = services.rumours_refresh_credibility()
     logger.info("re-scored %d live rumour(s)", rescored)
     return len(expired)
+
+
+@shared_task(
+    name="rumours.deliver_webhook",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def deliver_webhook(delivery_id: int, **kwargs: Any) -> str:
+    """Send one webhook delivery; the delivery row itself schedules its retries."""
+    from rumours.webhooks import webhook_deliver
+
+    delivery = webhook_deliver(delivery_id=delivery_id)
+    return delivery.state if delivery else "skipped"
+
+
+@shared_task(name="rumours.retry_webhooks", ignore_result=True, time_limit=120)
+def retry_webhooks(**kwargs: Any) -> int:
+    """Beat, every minute: enqueue the deliveries whose next attempt is due."""
+    from rumours.webhooks import webhooks_due
+
+    due = webhooks_due()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)

@@ -399,3 +399,27 @@ def _request(
         raise FetchTimeoutError(f"The server at {httpx.URL(url).host} did not answer in time ({kind}).") from None
     except httpx.TransportError as exc:
         raise ConnectionFailedError(f"Could not fetch {url}: {exc or type(exc).__name__}.") from None
+
+
+def post_json(url: str, *, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> tuple[int, str]:
+    """POST a JSON body through the same guarded transport as feeds (address guard,
+    timeouts, no redirects followed). Returns (status code, first 500 characters of the answer).
+
+    Raises :class:`FetchError` for transport problems, with a message for people.
+    """
+    deadline = time.monotonic() + policy.total_timeout
+    token = _deadline.set(deadline)
+    try:
+        with build_client(policy) as client:
+            response = client.post(
+                url,
+                content=body,
+                headers={"User-Agent": policy.user_agent, "Content-Type": "application/json", **headers},
+            )
+            return response.status_code, response.text[:500]
+    except httpx.TimeoutException:
+        raise FetchTimeoutError(f"{httpx.URL(url).host} did not answer within {policy.total_timeout:g} s.") from None
+    except httpx.TransportError as exc:
+        raise ConnectionFailedError(f"Could not reach {url}: {exc or type(exc).__name__}.") from None
+    finally:
+        _deadline.reset(token)

@@ -205,3 +205,28 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
 
     def get_rumour(self, mention: Mention) -> int | None:
         return mention.rumour_id or mention.suggested_rumour_id
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer[Any]):
+    class Meta:
+        from rumours.models import WebhookDelivery
+
+        model = WebhookDelivery
+        fields = [
+            "event_id", "event_type", "state", "attempts", "last_attempt_at", "last_status_code", "last_error",
+            "next_attempt_at", "created_at", "delivered_at",
+        ]  # fmt: skip
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer[Any]):
+    recent_deliveries = serializers.SerializerMethodField(help_text="The 10 latest deliveries, newest first.")
+
+    class Meta:
+        from rumours.models import WebhookEndpoint
+
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "is_active", "created_at", "recent_deliveries"]
+
+    def get_recent_deliveries(self, endpoint: Any) -> list[dict[str, Any]]:
+        latest = sorted(endpoint.deliveries.all(), key=lambda d: (d.created_at, d.pk), reverse=True)[:10]
+        return WebhookDeliverySerializer(latest, many=True).data  # type: ignore[return-value]

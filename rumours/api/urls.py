@@ -9,6 +9,7 @@ router.register("companies", views.CompanyViewSet, basename="company")
 router.register("rumours", views.RumourViewSet, basename="rumour")
 router.register("quotes", views.QuoteViewSet, basename="quote")
 router.register("mentions", views.MentionViewSet, basename="mention")
+router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("status-changes/", views.StatusChangeListView.as_view(), name="status-changes"),

@@ -36,8 +36,20 @@ from rumours.api.serializers import (
     RumourSerializer,
     StatusChangePageSerializer,
     StatusChangeSerializer,
+    WebhookEndpointSerializer,
 )
-from rumours.models import Company, Mention, MentionState, Party, Quote, Rumour, Source, Stance, StatusChange
+from rumours.models import (
+    Company,
+    Mention,
+    MentionState,
+    Party,
+    Quote,
+    Rumour,
+    Source,
+    Stance,
+    StatusChange,
+    WebhookEndpoint,
+)
 from rumours.selectors import rumours_as_of
 
 AS_OF = OpenApiParameter(
@@ -314,3 +326,25 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
                 raise ValidationError({"state": [f"Use one of {', '.join(MentionState.values)}."]})
             mentions = mentions.filter(state=state)
         return mentions
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your webhook endpoints and their recent deliveries",
+        description="Endpoints are registered by your account manager (they will send you the signing secret). "
+        "Deliveries are signed per the Standard Webhooks convention: verify `webhook-signature` with your "
+        "secret and de-duplicate on `webhook-id`.",
+    ),
+    retrieve=extend_schema(summary="One webhook endpoint"),
+)
+class WebhookEndpointViewSet(viewsets.ReadOnlyModelViewSet[WebhookEndpoint]):
+    serializer_class = WebhookEndpointSerializer
+    pagination_class = MentionCursorPagination
+
+    queryset = WebhookEndpoint.objects.none()  # typed for the schema; get_queryset narrows to the caller's
+
+    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no real caller
+            return WebhookEndpoint.objects.none()
+        owner = self.request.user.pk or 0  # no user, no endpoints
+        return WebhookEndpoint.objects.filter(user_id=owner).prefetch_related("deliveries")

@@ -148,6 +148,10 @@ def test_it_answers_304_to_a_matching_if_none_match(make_rumour):
 
 
 def test_it_generates_a_schema_without_warnings():
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()  # warnings are counted process-wide; count only this generation's
+
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
 
 
