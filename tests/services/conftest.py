@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.rumours.conftest import analyst, goto, grab, make_rumour  # the rumours fixtures serve here too
+
+__all__ = ["analyst", "goto", "grab", "make_rumour"]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
