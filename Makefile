@@ -1,5 +1,5 @@
 # Thin aliases for the scripts in scripts/ (which need only bash and Python).
-.PHONY: run test lint bench lock clean
+.PHONY: run test lint bench bench-api lock clean
 
 run:
 	scripts/run
@@ -16,6 +16,10 @@ lint:
 bench:
 	scripts/bootstrap dev
 	.venv/bin/python -m tests.benchmarks.polling
+
+bench-api:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.api
 
 # Regenerate the pinned requirements/*.txt from requirements/*.in.
 lock:
