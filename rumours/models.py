@@ -207,6 +207,7 @@ class Rumour(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="rumour_status_updated_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="rumour_updated_idx"),  # the API's cursor order
             models.Index(fields=["-credibility"], name="rumour_credibility_idx"),
         ]
 
