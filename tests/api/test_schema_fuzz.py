@@ -1,0 +1,34 @@
+"""Property-based run of the OpenAPI schema (schemathesis): no request makes the API fail."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture
+def key(db, django_user_model):
+    from django.core.cache import cache
+
+    from rumours.models import ApiScope
+    from rumours.services import api_key_create
+
+    cache.clear()
+    user = django_user_model.objects.create_user("fuzzer")
+    return api_key_create(user=user, name="fuzz", scope=ApiScope.ANALYST, created_by=None)[1]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_generated_request_causes_a_server_error(case, key):
+    case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, checks=[not_a_server_error])
