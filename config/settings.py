@@ -236,7 +236,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "SEA deal rumour tracker API",
     "DESCRIPTION": (
         "M&A rumours in Southeast Asian tech, with sources, executives' quotes and a bitemporal status "
-        "history. Every rumour endpoint answers `as_of` any past moment, as it was known then."
+        "history. Every rumour endpoint answers `as_of` any past moment, as it was known then.\n\n"
+        "**Getting a key.** Your account manager issues one (shown once; only its hash is kept). On a demo "
+        "install: `python manage.py create_api_key you --create-user`. Send it as "
+        "`Authorization: Bearer srt_…` (or click *Authorize* here).\n\n"
+        "**Following a deal.** `GET /api/v1/rumours/?company=Grab` finds the GoTo–Grab thread; "
+        "`GET /api/v1/rumours/{id}/?as_of=2024-03-01` shows it as known then; keep a local copy with "
+        "`GET /api/v1/status-changes/?since=<next_since>`; ask for a webhook to be pushed each change."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

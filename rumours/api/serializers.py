@@ -38,12 +38,19 @@ class PartySerializer(serializers.ModelSerializer[Party]):
     class Meta:
         model = Party
         fields = ["company", "role"]
+        extra_kwargs = {"role": {"help_text": "acquirer, target, merger_party, seller or investor."}}
 
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
     class Meta:
         model = Source
         fields = ["id", "url", "title", "outlet", "outlet_tier", "published_at", "language", "excerpt"]
+        extra_kwargs = {
+            "url": {"help_text": "The article."},
+            "outlet_tier": {"help_text": "1 wire or major daily, 2 national outlet, 3 trade press or blog."},
+            "published_at": {"help_text": "When the article was published."},
+            "language": {"help_text": "BCP 47 tag of the article, e.g. ko."},
+        }
 
 
 class QuoteSerializer(serializers.ModelSerializer[Quote]):
@@ -108,6 +115,18 @@ class RumourSerializer(serializers.ModelSerializer[Rumour]):
             "id", "slug", "title", "deal_type", "summary", "value_amount", "value_currency", "stake_percent",
             "status", "status_effective_at", "credibility", "parties", "created_at", "updated_at", "as_of",
         ]  # fmt: skip
+        extra_kwargs = {
+            "id": {"help_text": "Stable identifier of the deal thread."},
+            "slug": {"help_text": "Readable identifier, e.g. goto-grab-merger."},
+            "title": {"help_text": "Human title, e.g. “GoTo–Grab merger”."},
+            "deal_type": {"help_text": "merger, acquisition, stake, takeover, divestment or joint_venture."},
+            "summary": {"help_text": "The analysts' summary of the thread."},
+            "value_amount": {"help_text": "Reported deal value, if any, in value_currency."},
+            "value_currency": {"help_text": "ISO 4217 code of value_amount."},
+            "stake_percent": {"help_text": "Reported stake, for stake purchases."},
+            "created_at": {"help_text": "When the thread was opened here."},
+            "updated_at": {"help_text": "Last change to anything in the thread (cursor order)."},
+        }
 
     def _as_of(self) -> datetime | None:
         return self.context.get("as_of")

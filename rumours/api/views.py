@@ -21,6 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -115,9 +116,11 @@ class CompanyViewSet(viewsets.ReadOnlyModelViewSet[Company]):
     ),
 )
 class RumourViewSet(viewsets.ReadOnlyModelViewSet[Rumour]):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = RumourFilter
     pagination_class = UpdatedCursorPagination
+    ordering_fields = ["updated_at", "created_at", "credibility"]
+    ordering = ["-updated_at", "-id"]
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

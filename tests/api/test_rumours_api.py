@@ -255,3 +255,15 @@ def test_it_serves_a_valid_schema_and_self_hosted_docs(client):
     assert "/api/v1/rumours/" in schema.content.decode()
     assert docs.status_code == 200
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_it_orders_by_credibility_when_asked(api, make_rumour, analyst):
+    from rumours.models import Rumour
+
+    for n, score in enumerate([40, 90, 10]):
+        rumour = make_rumour(title=f"Deal {n}")
+        Rumour.objects.filter(pk=rumour.pk).update(credibility=score)
+
+    titles = [r["title"] for r in get(api, "/api/v1/rumours/", ordering="-credibility").json()["results"]]
+
+    assert titles == ["Deal 1", "Deal 0", "Deal 2"]
