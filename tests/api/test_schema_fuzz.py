@@ -13,7 +13,22 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
-def key(db, django_user_model):
+def in_test_transaction():
+    """Calling the WSGI app directly fires request_finished, whose close_old_connections
+    would close the connection holding the test's transaction (Django's test client
+    disconnects it the same way)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def key(db, django_user_model, in_test_transaction):
     from django.core.cache import cache
 
     from rumours.models import ApiScope
