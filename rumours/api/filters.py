@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
@@ -41,7 +43,7 @@ class RumourFilter(django_filters.FilterSet):
         field_name="credibility", lookup_expr="gte", help_text="Credibility score at least this (0–100)."
     )
     updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this ISO 8601 moment."
+        method="filter_updated_since", help_text="Changed at or after this ISO 8601 moment."
     )
     q = django_filters.CharFilter(
         method="filter_text", help_text="Free text: titles, company names and aliases, quotes."
@@ -50,6 +52,13 @@ class RumourFilter(django_filters.FilterSet):
     class Meta:
         model = Rumour
         fields = ["company", "status", "country", "sector", "deal_type", "min_credibility", "updated_since", "q"]
+
+    def filter_updated_since(self, queryset: QuerySet[Rumour], name: str, value: datetime) -> QuerySet[Rumour]:
+        try:
+            moment = value.astimezone(UTC)  # PostgreSQL refuses offsets beyond ±15:59
+        except (OverflowError, ValueError):
+            raise ValidationError({"updated_since": ["That moment is out of range."]}) from None
+        return queryset.filter(updated_at__gte=moment)
 
     def filter_company(self, queryset: QuerySet[Rumour], name: str, value: str) -> QuerySet[Rumour]:
         ids = companies_matching(value)

@@ -72,7 +72,15 @@ def parse_as_of(raw: str | None) -> datetime | None:
         raise ValidationError({"as_of": [f"{raw!r} is not an ISO 8601 date or date-time, e.g. 2024-02-10T00:00:00Z."]})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
-    return moment
+    return to_utc(moment, name="as_of")
+
+
+def to_utc(moment: datetime, *, name: str) -> datetime:
+    """In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 parsers accept."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValidationError({name: ["That moment is out of range."]}) from None
 
 
 class UpdatedCursorPagination(CursorPagination):
@@ -183,10 +191,10 @@ class SyncPage:
             text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
             moment_text, pk_text = text.split("|")
             moment = datetime.fromisoformat(moment_text)
-            return moment, int(pk_text)
+            return to_utc(moment, name="since"), int(pk_text)
         except (ValueError, UnicodeDecodeError):
             pass
-        moment_or_none = parse_as_of(raw)  # a plain ISO date-time is accepted too
+        moment_or_none = parse_as_of(raw)  # a plain ISO date-time is accepted too (returned in UTC)
         assert moment_or_none is not None
         return moment_or_none, 0
 
