@@ -115,7 +115,25 @@ class CompanyViewSet(viewsets.ReadOnlyModelViewSet[Company]):
     list=extend_schema(
         summary="Deal rumours",
         description="Threads between parties, with status and credibility. Add `as_of` for a point-in-time answer.",
-        parameters=[AS_OF],
+        parameters=[
+            AS_OF,
+            OpenApiParameter(
+                "company",
+                OpenApiTypes.STR,
+                description="A party: id, slug, name, ticker or any alias.",
+                examples=[
+                    OpenApiExample("By name", value="Grab"),
+                    OpenApiExample("By ticker", value="IDX:GOTO"),
+                    OpenApiExample("By a Korean alias", value="그랩"),
+                ],
+            ),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                description="One or more statuses.",
+                examples=[OpenApiExample("Open threads", value="rumoured,in_talks,denied")],
+            ),
+        ],
     ),
     retrieve=extend_schema(
         summary="One rumour, with sources, quotes and status history",
@@ -209,7 +227,10 @@ class SyncPage:
     ),
     parameters=[
         OpenApiParameter(
-            "since", OpenApiTypes.STR, description="`next_since` from your last answer, or an ISO date-time."
+            "since",
+            OpenApiTypes.STR,
+            description="`next_since` from your last answer, or an ISO date-time.",
+            examples=[OpenApiExample("From a date", value="2026-01-01T00:00:00Z")],
         ),
         OpenApiParameter("rumour", OpenApiTypes.INT, description="Only this rumour."),
         OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 1000 (default 200)."),
