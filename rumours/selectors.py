@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Case, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
-from rumours.models import Party, Rumour, StatusChange
+from rumours import credibility
+from rumours.models import Party, Quote, Rumour, Source, StatusChange
 
 
 def rumours_as_of(moment: datetime) -> QuerySet[Rumour]:
@@ -60,3 +62,46 @@ def rumour_list() -> QuerySet[Rumour]:
     return Rumour.objects.filter(merged_into__isnull=True).prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("company").order_by("role", "company__name"))
     )
+
+
+def credibility_of(
+    *,
+    sources: Iterable[Source],
+    quotes: Iterable[Quote],
+    party_company_ids: set[int],
+    status: str,
+    last_evidence_at: datetime | None,
+    now: datetime,
+) -> tuple[int, list[credibility.Part]]:
+    """Score a rumour from its records: the one place model rows become credibility facts.
+
+    The service stores the result; the API recomputes it for ``as_of`` from what was known then.
+    """
+    return credibility.score(
+        sources=[credibility.SourceFact(story_key=s.story_key or s.url, tier=s.outlet_tier) for s in sources],
+        quotes=[
+            credibility.QuoteFact(
+                stance=q.stance, by_party=q.speaker_company_id in party_company_ids, speaker=q.speaker_name
+            )
+            for q in quotes
+        ],
+        status=status,
+        last_evidence_at=last_evidence_at,
+        now=now,
+    )
+
+
+def status_changes_for_sync(
+    *, settled_before: datetime, since: tuple[datetime, int] | None, as_of: datetime | None, rumour_id: int | None
+) -> QuerySet[StatusChange]:
+    """Rows for incremental sync, in the order they were written: (changed_at, id) after ``since``."""
+    changes = StatusChange.objects.filter(changed_at__lte=settled_before, rumour__merged_into__isnull=True)
+    if as_of is not None:
+        # recorded by then; a later retraction shows as not (yet) retracted
+        changes = changes.filter(recorded_at__lte=as_of, effective_at__lte=as_of)
+    if rumour_id is not None:
+        changes = changes.filter(rumour_id=rumour_id)
+    if since is not None:
+        moment, pk = since
+        changes = changes.filter(Q(changed_at__gt=moment) | Q(changed_at=moment, pk__gt=pk))
+    return changes.order_by("changed_at", "id")

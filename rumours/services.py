@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from rumours import credibility, matching, webhooks
+from rumours import matching, webhooks
 from rumours.models import (
     ApiKey,
     ApiScope,
@@ -48,6 +48,7 @@ from rumours.models import (
     normalise_alias,
     transition_allowed,
 )
+from rumours.selectors import credibility_of
 from tracker.models import Entry
 
 logger = logging.getLogger(__name__)
@@ -592,18 +593,10 @@ def _refresh_locked(rumour: Rumour, *, now: datetime) -> Rumour:
         .first(),
     ]
     rumour.last_evidence_at = max((m for m in moments if m is not None), default=None)
-    party_companies = set(rumour.parties.values_list("company_id", flat=True))
-    points, parts = credibility.score(
-        sources=[
-            credibility.SourceFact(story_key=s.story_key or s.url, tier=s.outlet_tier)
-            for s in rumour.sources.only("story_key", "url", "outlet_tier")
-        ],
-        quotes=[
-            credibility.QuoteFact(
-                stance=q.stance, by_party=q.speaker_company_id in party_companies, speaker=q.speaker_name
-            )
-            for q in rumour.quotes.only("stance", "speaker_company_id", "speaker_name").order_by("-said_at")
-        ],
+    points, parts = credibility_of(
+        sources=rumour.sources.only("story_key", "url", "outlet_tier"),
+        quotes=rumour.quotes.only("stance", "speaker_company_id", "speaker_name").order_by("-said_at"),
+        party_company_ids=set(rumour.parties.values_list("company_id", flat=True)),
         status=rumour.status,
         last_evidence_at=rumour.last_evidence_at,
         now=now,

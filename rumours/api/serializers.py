@@ -7,8 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from rumours import credibility
 from rumours.models import Company, Mention, Party, Quote, Rumour, Source, StatusChange
+from rumours.selectors import credibility_of
 
 
 class CompanySerializer(serializers.ModelSerializer[Company]):
@@ -149,14 +149,12 @@ class RumourSerializer(serializers.ModelSerializer[Rumour]):
         if as_of is None:
             return {"score": rumour.credibility, "breakdown": rumour.credibility_breakdown}
         # Recomputed from what was known then (sources and quotes prefetched up to as_of).
-        party_companies = {p.company_id for p in rumour.parties.all()}
         sources, quotes = list(rumour.sources.all()), list(rumour.quotes.all())
         moments = [s.published_at for s in sources] + [q.said_at for q in quotes]
-        score, parts = credibility.score(
-            sources=[credibility.SourceFact(s.story_key or s.url, s.outlet_tier) for s in sources],
-            quotes=[
-                credibility.QuoteFact(q.stance, q.speaker_company_id in party_companies, q.speaker_name) for q in quotes
-            ],
+        score, parts = credibility_of(
+            sources=sources,
+            quotes=quotes,
+            party_company_ids={p.company_id for p in rumour.parties.all()},
             status=self.get_status(rumour),
             last_evidence_at=max(moments) if moments else None,
             now=as_of,

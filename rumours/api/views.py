@@ -51,7 +51,7 @@ from rumours.models import (
     StatusChange,
     WebhookEndpoint,
 )
-from rumours.selectors import rumours_as_of
+from rumours.selectors import rumours_as_of, status_changes_for_sync
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -83,20 +83,21 @@ def to_utc(moment: datetime, *, name: str) -> datetime:
         raise ValidationError({name: ["That moment is out of range."]}) from None
 
 
-class UpdatedCursorPagination(CursorPagination):
-    """Stable order (most recently updated first, id breaking ties) and opaque cursors."""
+class Pages(CursorPagination):
+    """Opaque cursors over a stable order (the id breaks ties); subclasses name the order."""
 
-    ordering = ("-updated_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class CompanyCursorPagination(CursorPagination):
-    ordering = ("name", "id")
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class UpdatedCursorPagination(Pages):
+    ordering = ("-updated_at", "-id")
+    page_size = 50
+
+
+class CompanyCursorPagination(Pages):
+    ordering = ("name", "id")
 
 
 @extend_schema_view(
@@ -243,26 +244,22 @@ class StatusChangeListView(generics.GenericAPIView[StatusChange]):
 
     def get(self, request: Any) -> Response:
         as_of = parse_as_of(request.query_params.get("as_of"))
-        settled = timezone.now() - timedelta(seconds=settings.API_SYNC_SETTLE_SECONDS)
-        changes = StatusChange.objects.filter(changed_at__lte=settled, rumour__merged_into__isnull=True)
-        if as_of is not None:
-            # recorded by then; a later retraction shows as not (yet) retracted
-            changes = changes.filter(recorded_at__lte=as_of, effective_at__lte=as_of)
-        if request.query_params.get("rumour"):
-            rumour = request.query_params["rumour"]
-            if not rumour.isdigit():
-                raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
-            changes = changes.filter(rumour_id=int(rumour))
-        if request.query_params.get("since"):
-            moment, pk = SyncPage.decode(request.query_params["since"])
-            changes = changes.filter(Q(changed_at__gt=moment) | Q(changed_at=moment, pk__gt=pk))
+        rumour = request.query_params.get("rumour", "")
+        if rumour and not rumour.isdigit():
+            raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
+        since = request.query_params.get("since", "")
+        changes = status_changes_for_sync(
+            settled_before=timezone.now() - timedelta(seconds=settings.API_SYNC_SETTLE_SECONDS),
+            since=SyncPage.decode(since) if since else None,
+            as_of=as_of,
+            rumour_id=int(rumour) if rumour else None,
+        )
         size = _page_size(request, default=200, maximum=1000)
-        page = list(changes.order_by("changed_at", "id")[: size + 1])
+        page = list(changes[: size + 1])
         has_more = len(page) > size
         page = page[:size]
         context = {**self.get_serializer_context(), "as_of": as_of}
         last = page[-1] if page else None
-        since = request.query_params.get("since", "")
         return Response(
             {
                 "results": StatusChangeSerializer(page, many=True, context=context).data,
@@ -281,18 +278,12 @@ def _page_size(request: Any, *, default: int, maximum: int) -> int:
     return int(raw)
 
 
-class MentionCursorPagination(CursorPagination):
+class MentionCursorPagination(Pages):
     ordering = ("-created_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
-class SinceCursorPagination(CursorPagination):
+class SinceCursorPagination(Pages):
     ordering = ("-said_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 @extend_schema_view(
