@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from rumours import forms, services, timeline, webhooks
+from rumours import forms, mentions, services, timeline, webhooks
 from rumours.models import (
     ApiKey,
     Company,
@@ -585,7 +585,7 @@ class InboxAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss the selected articles", permissions=["curate"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Mention]) -> None:
         assert isinstance(request.user, User)
-        count = services.mentions_dismiss(mention_ids=queryset.values_list("pk", flat=True), by=request.user)
+        count = mentions.mentions_dismiss(mention_ids=queryset.values_list("pk", flat=True), by=request.user)
         self.message_user(request, f"Dismissed {count} article(s).", messages.SUCCESS)
 
     def has_curate_permission(self, request: HttpRequest) -> bool:

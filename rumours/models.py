@@ -402,19 +402,37 @@ class MentionState(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-class Mention(models.Model):
-    """What the tracker noticed in one entry: the analyst inbox row.
+class StoryCluster(models.Model):
+    """Copies of one story: syndicated wire copy, rewrites, and the same deal event
+    reported in other languages. Credibility counts a cluster once."""
 
-    For now it records which watchlist companies an entry names; the detection
-    issue adds deal signals, stage hints, suggested quotes and story clusters.
-    """
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "story cluster"
+
+    def __str__(self) -> str:
+        return f"story #{self.pk}"
+
+
+class Mention(models.Model):
+    """What detection found in one entry that names a watchlist company: the analyst inbox row."""
 
     entry = models.OneToOneField("tracker.Entry", on_delete=models.CASCADE, related_name="mention")
     companies = models.ManyToManyField(Company, related_name="mentions")
     is_deal_candidate = models.BooleanField(default=False)
     deal_score = models.FloatField(default=0.0)
     stage_hint = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    deal_type = models.CharField(max_length=20, choices=DealType.choices, blank=True)
+    parties = models.ManyToManyField(
+        Company, related_name="party_mentions", blank=True,
+        help_text="The companies that are parties to the deal (not every company named).",
+    )  # fmt: skip
+    signals = models.JSONField(default=list, blank=True, help_text="Deal terms found: kind, term, sentence.")
     suggested_quotes = models.JSONField(default=list, blank=True)
+    cluster = models.ForeignKey(StoryCluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
+    signature = models.BinaryField(default=b"", blank=True, editable=False, help_text="MinHash of the text.")
+    scanned_at = models.DateTimeField(null=True, blank=True)
     suggested_rumour = models.ForeignKey(
         Rumour, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggested_mentions"
     )
@@ -437,6 +455,19 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return str(self.entry)
+
+
+class StoryBand(models.Model):
+    """One LSH band key of a mention's signature: the index near-duplicates are found through."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="bands")
+    key = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mention", "key"], name="storyband_unique_key")]
+
+    def __str__(self) -> str:
+        return f"band {self.key} of mention {self.mention_id}"
 
 
 class ApiScope(models.TextChoices):

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from rumours import matching, webhooks
+from rumours import webhooks
 from rumours.models import (
     ApiKey,
     ApiScope,
@@ -45,7 +45,6 @@ from rumours.models import (
     Stance,
     Status,
     StatusChange,
-    normalise_alias,
     transition_allowed,
 )
 from rumours.selectors import credibility_of
@@ -237,7 +236,7 @@ def rumour_attach_source(
                 "published_at": published_at,
                 "language": language,
                 "excerpt": excerpt,
-                "story_key": story_key(title or url),
+                "story_key": _story_key_of(entry) or story_key(title or url),
                 "added_by": added_by,
             },
         )
@@ -248,77 +247,6 @@ def rumour_attach_source(
                 state=MentionState.ACCEPTED, state_changed_at=timezone.now(), state_changed_by=added_by, rumour=rumour
             )
     return source
-
-
-def mentions_scan(*, entry_ids: Sequence[int]) -> int:
-    """Put the entries that name watchlist companies into the analyst inbox. Idempotent.
-
-    Returns how many entries were flagged. Re-scanning updates the companies of
-    mentions still new; accepted and dismissed ones keep their record.
-    """
-    from django.utils.html import strip_tags
-
-    matcher = _matcher()
-    flagged = 0
-    entries = Entry.objects.filter(pk__in=list(entry_ids)).only("pk", "title", "summary", "content")
-    with transaction.atomic():
-        for entry in entries:
-            companies = matcher.companies_in(f"{entry.title}\n{strip_tags(entry.summary)}\n{strip_tags(entry.content)}")
-            if not companies:
-                # edited so it no longer names anyone: drop it from the inbox unless decided
-                Mention.objects.filter(entry=entry, state=MentionState.NEW).delete()
-                continue
-            mention, created = Mention.objects.get_or_create(entry=entry)
-            cited = Source.objects.filter(entry=entry).select_related("rumour").first() if created else None
-            if cited is not None:  # already on a thread: nothing left to decide
-                mention.state, mention.rumour, mention.state_changed_at = (
-                    MentionState.ACCEPTED,
-                    cited.rumour,
-                    timezone.now(),
-                )
-                mention.save(update_fields=["state", "rumour", "state_changed_at"])
-            if mention.state == MentionState.NEW:
-                mention.companies.set(companies)
-                mention.suggested_rumour = _open_rumour_with(companies)
-                mention.save(update_fields=["suggested_rumour"])
-            flagged += 1
-    return flagged
-
-
-def _matcher() -> matching.Matcher:
-    rows = [
-        matching.AliasRow(company_id, alias, ambiguous)
-        for company_id, alias, ambiguous in CompanyAlias.objects.values_list("company_id", "alias", "is_ambiguous")
-    ]
-    # A company's name counts as an alias, unless an alias spells it too (and says whether it is ambiguous).
-    listed = {(row.company_id, normalise_alias(row.alias)) for row in rows}
-    rows += [
-        matching.AliasRow(pk, name, False)
-        for pk, name in Company.objects.values_list("pk", "name")
-        if (pk, normalise_alias(name)) not in listed
-    ]
-    return matching.Matcher(rows)
-
-
-def _open_rumour_with(company_ids: set[int]) -> Rumour | None:
-    """The most recently active open thread whose parties are all named in the article."""
-    candidates = (
-        Rumour.objects.filter(merged_into__isnull=True, parties__company_id__in=company_ids)
-        .exclude(status__in=[Status.COMPLETED, Status.ABANDONED])
-        .prefetch_related("parties")
-        .order_by("-updated_at")
-        .distinct()
-    )
-    for rumour in candidates[:20]:
-        if {p.company_id for p in rumour.parties.all()} <= company_ids:
-            return rumour
-    return None
-
-
-def mentions_dismiss(*, mention_ids: Iterable[int], by: User) -> int:
-    return Mention.objects.filter(pk__in=list(mention_ids), state=MentionState.NEW).update(
-        state=MentionState.DISMISSED, state_changed_at=timezone.now(), state_changed_by=by
-    )
 
 
 def api_key_create(
@@ -349,11 +277,20 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
-def story_key(title: str) -> str:
-    """Syndicated copies usually keep the wire's headline: same words, same story.
+def _story_key_of(entry: Entry | None) -> str | None:
+    """An entry detection put in a story cluster counts as that story (see rumours.mentions)."""
+    if entry is None:
+        return None
+    cluster_id = Mention.objects.filter(entry=entry).values_list("cluster_id", flat=True).first()
+    return f"cluster:{cluster_id}" if cluster_id else None
 
-    Detection (story clusters) refines this later; the key stays the place where
-    "count a story once" is decided.
+
+def story_key(title: str) -> str:
+    """For a source detection has not clustered (a URL typed in): syndicated copies
+    usually keep the wire's headline, so same words, same story.
+
+    The key is the place where "count a story once" is decided; clustered entries
+    use ``cluster:<id>`` instead (see :mod:`rumours.mentions`).
     """
     words = re.findall(r"\w+", unicodedata.normalize("NFKC", title).casefold())
     return hashlib.sha256(" ".join(words).encode()).hexdigest()

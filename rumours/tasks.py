@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from rumours import services
 
@@ -48,3 +49,26 @@ def retry_webhooks(**kwargs: Any) -> int:
     for delivery_id in due:
         deliver_webhook.delay(delivery_id)
     return len(due)
+
+
+@shared_task(
+    name="rumours.scan_entries",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def scan_entries(entry_ids: list[int], **kwargs: Any) -> int:
+    """Run detection over new or changed entries (idempotent, so a retry or a duplicate is harmless)."""
+    from rumours.mentions import mentions_scan
+
+    summary = mentions_scan(entry_ids=entry_ids)
+    logger.info(
+        "scanned %d entries: %d in the inbox, %d deal candidates", summary.scanned, summary.flagged,
+        summary.deal_candidates,
+    )  # fmt: skip
+    return summary.flagged

@@ -25,3 +25,14 @@ def handed_off(settings: pytest.FixtureRequest) -> Iterator[list[dict[str, objec
     settings.TRACKER_ENTRIES_HANDLER = "tests.handoff_recorder.record"  # type: ignore[attr-defined]
     yield handoff_recorder.calls
     handoff_recorder.calls.clear()
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run tasks in-process when enqueued (for tests of what a hand-off sets off, not of Celery)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

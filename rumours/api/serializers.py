@@ -184,23 +184,32 @@ class StatusChangePageSerializer(serializers.Serializer[Any]):
 
 
 class MentionEntrySerializer(serializers.Serializer[Any]):
-    url = serializers.URLField(source="link")
-    title = serializers.CharField()
-    feed = serializers.CharField(source="feed.title")
-    published_at = serializers.DateTimeField()
-    language = serializers.CharField()
-    cluster = serializers.SerializerMethodField(help_text="Story cluster (filled by detection; null for now).")
+    """The article, read off the mention (``source="*"``) so the cluster comes with it."""
 
-    def get_cluster(self, entry: Any) -> int | None:
-        return None
+    url = serializers.URLField(source="entry.link")
+    title = serializers.CharField(source="entry.title")
+    feed = serializers.CharField(source="entry.feed.title")
+    published_at = serializers.DateTimeField(source="entry.published_at")
+    language = serializers.CharField(source="entry.language")
+    cluster = serializers.IntegerField(
+        source="cluster_id", allow_null=True, help_text="Story cluster: copies of one story share it."
+    )
+
+
+class MentionQuoteSerializer(serializers.Serializer[Any]):
+    speaker = serializers.CharField()
+    person = serializers.IntegerField(allow_null=True, help_text="The known person's id, if resolved.")
+    role = serializers.CharField(allow_blank=True)
+    company = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(help_text="Verbatim, in the original language.")
+    stance = serializers.CharField(help_text="confirms, denies, no_comment or neutral.")
 
 
 class MentionSerializer(serializers.ModelSerializer[Mention]):
-    entry = MentionEntrySerializer()
+    entry = MentionEntrySerializer(source="*")
     companies = serializers.SerializerMethodField(help_text="Names of the watchlist companies the article names.")
-    quotes = serializers.JSONField(
-        source="suggested_quotes", help_text="Suggested quotes: speaker, role, company, text."
-    )
+    parties = serializers.SerializerMethodField(help_text="Names of the companies that are parties to the deal.")
+    quotes = MentionQuoteSerializer(source="suggested_quotes", many=True, help_text="Suggested direct quotes.")
     rumour = serializers.SerializerMethodField(help_text="The rumour it was attached to, else the suggested one.")
 
     class Meta:
@@ -209,9 +218,11 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
             "id",
             "entry",
             "companies",
+            "parties",
             "is_deal_candidate",
             "deal_score",
             "stage_hint",
+            "deal_type",
             "quotes",
             "rumour",
             "state",
@@ -219,6 +230,9 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
 
     def get_companies(self, mention: Mention) -> list[str]:
         return [company.name for company in mention.companies.all()]
+
+    def get_parties(self, mention: Mention) -> list[str]:
+        return [company.name for company in mention.parties.all()]
 
     def get_rumour(self, mention: Mention) -> int | None:
         return mention.rumour_id or mention.suggested_rumour_id

@@ -330,6 +330,9 @@ class QuoteViewSet(viewsets.ReadOnlyModelViewSet[Quote]):
         summary="Flagged articles (analyst keys only)",
         parameters=[
             OpenApiParameter("state", OpenApiTypes.STR, enum=MentionState.values),
+            OpenApiParameter("deal", OpenApiTypes.BOOL, description="Only deal candidates (true) or the rest (false)."),
+            OpenApiParameter("company", OpenApiTypes.STR, description="Names this company (name, slug or alias)."),
+            OpenApiParameter("cluster", OpenApiTypes.INT, description="Only copies of this story."),
         ],
     ),
     retrieve=extend_schema(summary="One flagged article (analyst keys only)"),
@@ -340,14 +343,32 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
     pagination_class = MentionCursorPagination
 
     def get_queryset(self) -> QuerySet[Mention]:
-        mentions = Mention.objects.select_related("entry__feed", "rumour", "suggested_rumour").prefetch_related(
-            Prefetch("companies", queryset=Company.objects.order_by("name"))
+        mentions = (
+            Mention.objects.select_related("entry__feed")
+            .defer("signature")
+            .prefetch_related(
+                Prefetch("companies", queryset=Company.objects.order_by("name")),
+                Prefetch("parties", queryset=Company.objects.order_by("name")),
+            )
         )
-        state = self.request.query_params.get("state")
+        params = self.request.query_params
+        state = params.get("state")
         if state:
             if state not in MentionState.values:
                 raise ValidationError({"state": [f"Use one of {', '.join(MentionState.values)}."]})
             mentions = mentions.filter(state=state)
+        deal = params.get("deal")
+        if deal is not None:
+            if deal not in {"true", "false"}:
+                raise ValidationError({"deal": ["Use true or false."]})
+            mentions = mentions.filter(is_deal_candidate=deal == "true")
+        if params.get("company"):
+            mentions = mentions.filter(companies__in=companies_matching(params["company"])).distinct()
+        cluster = params.get("cluster")
+        if cluster is not None:
+            if not cluster.isdigit():
+                raise ValidationError({"cluster": ["A cluster id is a whole number."]})
+            mentions = mentions.filter(cluster_id=int(cluster))
         return mentions
 
 

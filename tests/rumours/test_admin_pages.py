@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from rumours.mentions import mentions_scan
 from rumours.models import (
     Mention,
     MentionState,
@@ -34,7 +35,6 @@ from rumours.services import (
     CompanySpec,
     InvalidTransitionError,
     company_upsert,
-    mentions_scan,
     quote_add,
     rumour_attach_source,
     rumour_change_status,

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from rumours.mentions import mentions_dismiss, mentions_scan
 from rumours.models import Company, Mention, MentionState, Status
 from rumours.services import (
     AliasSpec,
     CompanySpec,
     company_upsert,
-    mentions_dismiss,
-    mentions_scan,
     rumour_attach_source,
     rumour_change_status,
     rumours_merge,
@@ -59,7 +58,7 @@ def test_it_flags_an_entry_naming_watchlist_companies_and_not_an_unrelated_one(w
     flagged = mentions_scan(entry_ids=[deal.pk, weather.pk])
 
     # then
-    assert flagged == 1
+    assert flagged.flagged == 1
     mention = Mention.objects.get()
     assert mention.entry == deal
     assert mention.state == MentionState.NEW
@@ -85,7 +84,7 @@ def test_it_scans_idempotently(watchlist, feed):
     flagged = mentions_scan(entry_ids=[entry.pk])
 
     # then
-    assert flagged == 1
+    assert flagged.flagged == 1
     mention = Mention.objects.get()
     assert set(mention.companies.all()) == {watchlist["GoTo"], watchlist["Grab"]}
 
@@ -199,7 +198,7 @@ def test_it_dismisses_only_new_mentions_and_records_who(watchlist, feed, make_ru
 # --- The hand-off from tracker -----------------------------------------------------------------
 
 
-def test_it_flags_entries_ingested_by_tracker(watchlist, feed, django_capture_on_commit_callbacks):
+def test_it_flags_entries_ingested_by_tracker(watchlist, feed, django_capture_on_commit_callbacks, celery_eager):
     # given: the real setting points at rumours.handoff.entries_ingested
     start = datetime.now(UTC) - timedelta(days=2)
     body = feedbuilder.rss(

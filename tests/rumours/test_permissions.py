@@ -14,9 +14,10 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
+from rumours.mentions import mentions_scan
 from rumours.models import Mention, MentionState, Party, PartyRole, Quote, Rumour, Source, Stance, Status, StatusChange
 from rumours.permissions import ensure_groups
-from rumours.services import mentions_scan, rumour_attach_source, rumour_change_status
+from rumours.services import rumour_attach_source, rumour_change_status
 from tests.rumours.conftest import CompanyFactory
 from tracker.models import Entry
 from tracker.services import feed_create

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rumours.demo import demo_threads, demo_watchlist
-from rumours.services import mentions_scan
+from rumours.mentions import mentions_scan
 from tracker.demo import DEMO_FEEDS
 from tracker.models import Entry
 from tracker.parsing import FeedParseError
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         demo_entries = list(
             Entry.objects.filter(feed__url__in=[d.url for d in DEMO_FEEDS]).values_list("pk", flat=True)
         )
-        flagged = mentions_scan(entry_ids=demo_entries)
+        flagged = mentions_scan(entry_ids=demo_entries).flagged
         built = demo_threads(analyst=analyst)
         mentions_scan(entry_ids=demo_entries)  # now that the threads exist, suggest them
         self.stdout.write(f"Inbox: {flagged} flagged article(s); {built} demo rumour thread(s) built.")
