@@ -83,7 +83,12 @@ def detect_language(text: str, declared: str = "") -> str:
         return declared if declared_primary == by_script else by_script
     if not any(char.isalpha() for char in text):
         return declared
-    if declared_primary in _LATIN_FAMILY - {"vi"} or (declared_primary and declared_primary not in SUPPORTED):
+    if declared_primary and declared_primary not in SUPPORTED:
         return declared
-    language, _confidence = _identifier().classify(text)  # type: ignore[attr-defined]
+    language, confidence = _identifier().classify(text)  # type: ignore[attr-defined]
+    if declared_primary in {"en", "id", "ms"}:
+        # A feed set to English that carries a Malay article: only a confident guess on a
+        # text long enough overrides, and never between Indonesian and Malay.
+        overrides = confidence >= 0.95 and len(text) >= 80 and {declared_primary, language} != {"id", "ms"}
+        return str(language) if overrides and language != declared_primary else declared
     return str(language)

@@ -33,7 +33,7 @@ _QUOTE_PAIRS = re.compile(
     r"|『(?P<white>[^『』\n]{2,1200})』"
     r"|«\s?(?P<guillemet>[^«»\n]{2,1200}?)\s?»"
 )
-_SENTENCE_STOP = re.compile(r"[.!?。！？](?=[\s\"”’」』)]|$)|\n")
+_SENTENCE_STOP = re.compile(r"[.!?](?=[\s\"”’」』)]|$)|[。！？]|\n")
 _WINDOW = 220
 # Korean quotative endings glued to the closing mark: "…"라고 말했다, "…"고 밝혔다, "…"며, "…"라며.
 _KOREAN_QUOTATIVE = re.compile(r"^\s*(?:이?라고|고|이?라며|며|면서|이?라는)")
@@ -46,19 +46,32 @@ _HONORIFICS = re.compile(
     r"^(?:mr|mrs|ms|dr|prof|pak|bapak|bu|ibu|datuk|dato'?|tan sri|encik|puan|ông|bà|anh|chị|tuan)\.?\s+",
     re.IGNORECASE,
 )
+_NAME_PARTICLES = words("bin binti van de da")
 _NOT_NAMES = words(
     "the a an in on at he she it its they this that these but and or as for with from by of to said says "
     "told added according monday tuesday wednesday thursday friday saturday sunday january february march "
     "april may june july august september october november december chief executive officer president "
     "chairman founder co-founder ceo coo cfo cto director head spokesperson spokesman spokeswoman analyst "
     "senior vice group company statement reuters bloomberg kata ujar menurut katanya berkata jelasnya ungkap "
-    "tutur pada dalam yang dan di ke tổng giám đốc chủ tịch theo cho biết nói"
+    "tutur pada dalam yang dan di ke tổng giám đốc chủ tịch theo cho biết nói senin selasa rabu kamis jumat "
+    "sabtu minggu isnin khamis jumaat ahad januari februari maret mac mei juni jun juli julai agustus ogos "
+    "oktober desember disember thứ hai ba tư năm sáu bảy chủ nhật tháng"
+)
+_ORGANISATION_WORDS = words(
+    "research authority capital partners securities bank group holdings communications corporate advisory "
+    "ventures institute university ministry exchange agency commission council association bhd tbk ltd inc "
+    "sekuritas investments consulting consultancy management asset fund insights analytics intelligence "
+    "economics markets labs"
 )
 _THAI_NAME = re.compile(r"(?:นางสาว|นาย|นาง|ดร\.|คุณ)\s*([\u0e00-\u0e7f]+(?:\s[\u0e00-\u0e7f]+)?)")
 _HANGUL_WORD = re.compile(r"^[가-힣]{2,5}$")
 _KOREAN_PARTICLE_END = ("의", "은", "는", "을", "를", "에서", "와", "과", "도", "측", "로", "으로")
-_JAPANESE_NAME = re.compile(r"([ァ-ヴー・]{2,}|[一-龥々]{2,5})\s*(?:氏|さん)?$")
-_CHINESE_NAME = re.compile(r"^\s*([\u4e00-\u9fff·]{2,4}|[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){0,3})")
+_KATAKANA_OR_LATIN = re.compile(r"[ァ-ヴー・A-Za-z0-9\s&.\-]+")
+# After a particle, a comma or a bracket: "同社の佐々木浩二副社長は" gives 佐々木浩二.
+_JAPANESE_NAME = re.compile(
+    r"(?:^|[のはがとも、。「」（）()\s])([ァ-ヴー・]{2,}|[一-龥々]{2,6}?)(?:副|前|元|新)?\s*(?:氏|さん)?$"
+)
+_CHINESE_NAME = re.compile(r"^\s*([\u4e00-\u9fff·]{2,8}|[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){0,3})")
 
 
 @dataclass(frozen=True)
@@ -88,42 +101,57 @@ def find_quotes(
 ) -> list[QuoteSuggestion]:
     """The attributed direct quotes in ``text`` (plain text), in order of appearance."""
     suggestions: list[QuoteSuggestion] = []
-    last_speaker: tuple[str, int | None, str, int | None] | None = None
+    last_speaker: Speaker | None = None
+    last_end = -1
     for match in _QUOTE_PAIRS.finditer(text):
         group = next(name for name, value in match.groupdict().items() if value is not None)
         quoted = match.group(group)
-        if not _substantial(quoted):
-            continue
         before_start = _sentence_start(text, match.start())
         after_end = _sentence_end(text, match.end())
         before, after = text[before_start : match.start()], text[match.end() : after_end]
-        attribution = FoldedText(f"{before}\u2029{after}")
-        cues = lexicon.find(attribution)
-        verbs = [hit for hit in cues if hit.kind == "speech_verbs"]
         glued = bool(_KOREAN_QUOTATIVE.match(after) if language == "ko" else False) or bool(
             _JAPANESE_QUOTATIVE.match(after) if language == "ja" else False
         )
-        if not verbs and not glued and not before.rstrip().endswith((":", "：")):
+        # "表示：“非常高”": a speech verb right before the opening mark attributes even three characters.
+        attribution = FoldedText(f"{before}\u2029{after}")
+        cues = lexicon.find(attribution)
+        verbs = [hit for hit in cues if hit.kind == "speech_verbs"]
+        # "表示，此类交易的门槛“非常高”": in a sentence with a speech verb, three characters are words said.
+        if not _substantial(quoted, glued=glued or bool(verbs)):
             continue
-        roles = [hit for hit in cues if hit.kind == "roles"]
-        boundary = (
-            len(attribution.folded[: attribution.folded.index("\u2029")]) if "\u2029" in attribution.folded else 0
-        )
-        speaker = _known_speaker(attribution, boundary, people) or _read_speaker(
-            attribution, boundary, language=language, roles=roles, verbs=verbs, companies=companies
-        )
-        if speaker is None and last_speaker is not None and (_PRONOUNS.search(before) or _PRONOUNS.search(after)):
+        speaker: Speaker | None = None
+        if verbs or glued or before.rstrip().endswith((":", "：")):
+            roles = [hit for hit in cues if hit.kind == "roles"]
+            boundary = attribution.folded.index("\u2029")
+            speaker = _known_speaker(attribution, boundary, people) or _read_speaker(
+                attribution, boundary, language=language, roles=roles, verbs=verbs, companies=companies
+            )
+            if speaker is None and last_speaker is not None and (_PRONOUNS.search(before) or _PRONOUNS.search(after)):
+                speaker = last_speaker
+        elif last_speaker is not None and not before.strip() and _continues(text, last_end, match.start()):
+            # A second quote standing alone right after an attributed one: “…,” he said. “…”
             speaker = last_speaker
         if speaker is None:
             continue
         name, person_id, role, company_id = speaker
-        last_speaker = speaker
+        last_speaker, last_end = speaker, match.end()
         start = match.start(group)
         stance = _stance(lexicon.find(FoldedText(quoted)))
         suggestions.append(
             QuoteSuggestion(quoted, name, person_id, role, company_id, start, start + len(quoted), stance)
         )
     return suggestions
+
+
+Speaker = tuple[str, int | None, str, int | None]  # name, person id, role, company id
+
+
+def _continues(text: str, previous_end: int, start: int) -> bool:
+    """Whether a quote starting at ``start`` follows the previous quote's sentence directly."""
+    if previous_end < 0 or start - previous_end > 200:
+        return False
+    between = text[previous_end:start]
+    return "\n" not in between and len(_SENTENCE_STOP.findall(between)) <= 1
 
 
 def _stance(hits: list[TermHit]) -> str:
@@ -137,12 +165,18 @@ def _stance(hits: list[TermHit]) -> str:
     return "neutral"
 
 
-def _substantial(quoted: str) -> bool:
-    """At least two words, or two characters of an unspaced script: not a lone scare-quoted word."""
-    stripped = quoted.strip(" ,.;:!?…")
-    if len(stripped.split()) >= 2:
-        return True
-    return sum(1 for char in stripped if ord(char) >= 0x0E00) >= 2
+def _substantial(quoted: str, *, glued: bool) -> bool:
+    """Words someone said, not a scare-quoted term or a name: at least two words where words
+    are spaced; in Chinese, Japanese and Korean at least five characters that are not all
+    katakana or Latin (「スーパーアプリ」, 「LINE」), unless a quotative ending is glued on."""
+    stripped = quoted.strip(" ,.;:!?…、。")
+    unspaced = sum(1 for char in stripped if 0x3040 <= ord(char) <= 0x9FFF or 0xAC00 <= ord(char) <= 0xD7AF)
+    if not unspaced:
+        thai = sum(1 for char in stripped if 0x0E00 <= ord(char) <= 0x0E7F)
+        return len(stripped.split()) >= 2 or thai >= 4
+    if _KATAKANA_OR_LATIN.fullmatch(stripped):
+        return False
+    return len(stripped) >= (3 if glued else 5)
 
 
 def _sentence_start(text: str, index: int) -> int:
@@ -221,63 +255,52 @@ def _name_span(
             best = min(matches, key=lambda m: abs(m.start() - boundary))
             return best.span(1)
     if language == "ko":
-        return _korean_name(attribution, boundary, roles, company_spans)
+        return _korean_name(original, boundary, company_spans)
     if language == "ja":
-        return _japanese_name(attribution, roles)
+        return _japanese_name(attribution, roles) or _japanese_name_before_topic(original, boundary)
     if language == "zh":
-        span = _chinese_name(attribution, roles, verbs)
+        span = _chinese_name(attribution, roles, verbs) or _chinese_name_by_surname(attribution, verbs)
         if span is not None:
             return span
-    return _capitalised_name(original, boundary, company_spans)
+    role_spans = [attribution.original_span(hit.start, hit.end) for hit in roles]
+    return _capitalised_name(original, boundary, company_spans, role_spans)
 
 
-def _capitalised_name(original: str, boundary: int, company_spans: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The run of 2-4 capitalised words closest to the quote (Latin and Vietnamese names)."""
+def _capitalised_name(
+    original: str, boundary: int, company_spans: list[tuple[int, int]], role_spans: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """The run of 2-4 capitalised words closest to the quote (Latin-script and Vietnamese names).
+
+    A run stops at punctuation; titles ("Vice President"), company names, weekdays and
+    months are not names, and a run with an organisation word ("Orchid Research") is an
+    organisation, not a person.
+    """
     runs: list[tuple[int, int]] = []
-    current: list[tuple[int, int]] = []
+    current: list[re.Match[str]] = []
+
+    def close() -> None:
+        if len(current) >= 2 and not any(
+            token.group(0).strip(".'’").casefold() in _ORGANISATION_WORDS for token in current
+        ):
+            runs.append((current[0].start(), current[min(len(current), 4) - 1].end()))
+        current.clear()
+
+    previous_end = 0
     for token in re.finditer(r"[^\s,;:()“”\"「」\u2029]+", original):
+        if current and original[previous_end : token.start()].strip():
+            close()  # punctuation between: a new run
+        previous_end = token.end()
         word = token.group(0).strip(".'’")
-        is_company = any(start <= token.start() < end for start, end in company_spans)
-        if word and word[0].isupper() and word.casefold() not in _NOT_NAMES and not is_company:
-            current.append(token.span())
-            continue
-        if word.casefold() in {"bin", "binti", "van", "de", "da"} and current:
-            current.append(token.span())
-            continue
-        if len(current) >= 2:
-            runs.append((current[0][0], current[min(len(current), 4) - 1][1]))
-        current = []
-    if len(current) >= 2:
-        runs.append((current[0][0], current[min(len(current), 4) - 1][1]))
+        inside = any(start <= token.start() < end for start, end in [*company_spans, *role_spans])
+        capitalised = bool(word) and word[0].isupper() and word.casefold() not in _NOT_NAMES and not inside
+        if capitalised or (current and word.casefold() in _NAME_PARTICLES):
+            current.append(token)
+        else:
+            close()
+    close()
     if not runs:
         return None
     return min(runs, key=lambda span: min(abs(span[0] - boundary), abs(span[1] - boundary)))
-
-
-def _korean_name(
-    attribution: FoldedText, boundary: int, roles: list[TermHit], company_spans: list[tuple[int, int]]
-) -> tuple[int, int] | None:
-    """'알렉스 헝가테 그랩 사장은' or '김민수 대표는': the Hangul words before a title, skipping company names."""
-    original = attribution.original
-    best: tuple[int, int] | None = None
-    for role in roles:
-        role_start, _ = attribution.original_span(role.start, role.end)
-        tokens = list(re.finditer(r"\S+", original[:role_start]))
-        picked: list[re.Match[str]] = []
-        for token in reversed(tokens):
-            if any(start <= token.start() < end for start, end in company_spans) and not picked:
-                continue
-            word = token.group(0)
-            if not _HANGUL_WORD.match(word) or (word.endswith(_KOREAN_PARTICLE_END) and not picked and len(word) > 3):
-                break
-            picked.insert(0, token)
-            if len(picked) == 2:
-                break
-        if picked:
-            span = (picked[0].start(), picked[-1].end())
-            if best is None or abs(span[1] - boundary) < abs(best[1] - boundary):
-                best = span
-    return best
 
 
 def _japanese_name(attribution: FoldedText, roles: list[TermHit]) -> tuple[int, int] | None:
@@ -294,17 +317,99 @@ def _japanese_name(attribution: FoldedText, roles: list[TermHit]) -> tuple[int, 
 
 
 def _chinese_name(attribution: FoldedText, roles: list[TermHit], verbs: list[TermHit]) -> tuple[int, int] | None:
-    """'首席执行官陈明表示' or 'Grab总裁Alex Hungate称': the name between a title and a speech verb."""
+    """'首席执行官陈明表示' or 'Grab总裁Alex Hungate称': the name between a title and a speech verb.
+
+    Titles chain ("联合创始人兼首席执行官"), so the title read is the last one before the name.
+    """
     original = attribution.original
-    for role in roles:
-        _, role_end = attribution.original_span(role.start, role.end)
+    role_spans = [attribution.original_span(role.start, role.end) for role in roles]
+    verb_starts = [attribution.original_span(verb.start, verb.end)[0] for verb in verbs]
+    for role_start, role_end in sorted(role_spans, reverse=True):
         match = _CHINESE_NAME.match(original[role_end : role_end + 30])
-        if match and any(attribution.original_span(verb.start, verb.end)[0] >= role_end for verb in verbs):
-            name_end = role_end + match.end(1)
-            for verb in verbs:
-                verb_start = attribution.original_span(verb.start, verb.end)[0]
-                if role_end < verb_start < name_end:
-                    name_end = verb_start  # "陈明表示" : the verb is not part of the name
-            if name_end - role_end >= 2:
-                return role_end + match.start(1), name_end
+        if not match or not any(start >= role_end for start in verb_starts):
+            continue
+        name_end = role_end + match.end(1)
+        for verb_start in verb_starts:
+            if role_end <= verb_start < name_end:
+                name_end = verb_start  # "陈明表示": the verb is not part of the name
+        if any(role_end <= start < name_end for start, _end in role_spans if start != role_start):
+            continue  # "兼首席执行官": another title, not a name
+        if name_end - role_end >= 2:
+            return role_end + match.start(1), name_end
+    return None
+
+
+# The commonest surnames: a name read without a title to anchor it must start with one.
+_KOREAN_SURNAMES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부"
+)
+_CHINESE_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_JAPANESE_TITLES = tuple(
+    "常務執行役員 専務執行役員 執行役員 代表取締役 取締役 社長 会長 副社長 部長 室長 課長 本部長 事業部長 担当 常務 専務 代表 "
+    "最高経営責任者 最高財務責任者 広報担当者 アナリスト 研究員 氏 さん".split()
+)
+
+
+def _japanese_name_before_topic(original: str, boundary: int) -> tuple[int, int] | None:
+    """'…中川真理子執行役員は「…」': the kanji right before は, titles taken off the end."""
+    match = re.search(r"([一-龥々ァ-ヴー・]{2,16})は\s*$", original[:boundary])
+    if match is None:
+        return None
+    name = match.group(1)
+    stripped = True
+    while stripped:
+        stripped = False
+        for title in _JAPANESE_TITLES:
+            if name.endswith(title) and len(name) - len(title) >= 2:
+                name, stripped = name[: -len(title)], True
+    if not 2 <= len(name) <= 6 or (name == match.group(1) and not re.fullmatch(r"[一-龥々]{2,5}", name)):
+        return None
+    return match.start(1), match.start(1) + len(name)
+
+
+def _chinese_name_by_surname(attribution: FoldedText, verbs: list[TermHit]) -> tuple[int, int] | None:
+    """'…经营者黄美玲说：“…”': two or three characters starting with a common surname, right before the verb."""
+    original = attribution.original
+    for verb in verbs:
+        verb_start, _ = attribution.original_span(verb.start, verb.end)
+        for length in (3, 2):
+            start = verb_start - length
+            if (
+                start >= 0
+                and original[start] in _CHINESE_SURNAMES
+                and re.fullmatch(r"[\u4e00-\u9fff]+", original[start:verb_start])
+            ):
+                return start, verb_start
+    return None
+
+
+def _korean_name(original: str, boundary: int, company_spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The speaker in Korean attribution: '정민호 카카오 커뮤니케이션실장은 "…"',
+    '알렉스 헝가테 그랩 사장은 이날 … "…"', '이준호 로지비 대표는 "…"'.
+
+    The press writes name, affiliation, then title with the topic marker 은/는. So the
+    subject is the few words up to the last word ending in 은/는 before the quote; the
+    name is its first three-syllable word with a common surname, else the Hangul words
+    right before the first company named in it.
+    """
+    tokens = [
+        (match.start(), match.end(), match.group(0)) for match in re.finditer(r"[^\s\"“”‘’,.()]+", original[:boundary])
+    ]
+    topics = [index for index, token in enumerate(tokens) if len(token[2]) >= 2 and token[2].endswith(("은", "는"))]
+    if not topics:
+        return None
+    last = topics[-1]
+    subject = tokens[max(0, last - 4) : last]
+    for start, end, word in subject:
+        if len(word) == 3 and word[0] in _KOREAN_SURNAMES and _HANGUL_WORD.match(word):
+            return start, end
+    company_at = [
+        index for index, (start, _end, _word) in enumerate(subject) if any(s <= start < e for s, e in company_spans)
+    ]
+    if company_at:
+        before_company = [token for token in subject[: company_at[0]] if _HANGUL_WORD.match(token[2])][-2:]
+        if before_company:
+            return before_company[0][0], before_company[-1][1]
     return None

@@ -82,7 +82,14 @@ def read_deal(
 ) -> DealReading:
     """Score the article; ``term_hits`` are lexicon hits with their span in ``text``."""
     non_deal_spans = [(start, end) for hit, start, end in term_hits if hit.kind == "non_deal_markers"]
-    negations = [(start, end) for hit, start, end in term_hits if hit.kind == "negations"]
+    # A negation inside another term is part of that phrase: the 不 of 不予置评 (no comment)
+    # negates nothing around it.
+    phrases = [(start, end) for hit, start, end in term_hits if hit.kind != "negations"]
+    negations = [
+        (start, end)
+        for hit, start, end in term_hits
+        if hit.kind == "negations" and not any(s <= start and end <= e and e - s > end - start for s, e in phrases)
+    ]
     signals: list[dict[str, object]] = []
     for hit, start, end in term_hits:
         sentence = _sentence_at(sentences, start)
@@ -169,11 +176,20 @@ def _strength(sentence: SentenceReading, article_has_core: bool) -> float:
 
 
 def _stage(sentences: list[SentenceReading]) -> str:
-    """The stage the headline gives, else the lead's, else the first deal sentence's."""
+    """The most specific stage the headline gives, else the lead's, else any deal sentence's.
+
+    "Rumoured" is the default, not a finding: a headline that only says "merger" does
+    not hide the lead's "denied". Hedges anywhere in the headline or lead ("sources
+    said", "reportedly") keep a stage that needs a party's word (agreed, in talks) at
+    rumoured.
+    """
     title, lead = sentences[:1], sentences[1:3]
     rest = [s for s in sentences[3:] if s.strength > 0]
+    hedged = any("rumour_markers" in sentence.cues for sentence in [*title, *lead])
     for group in (title, lead, rest):
-        stages = [stage for sentence in group if (stage := _sentence_stage(sentence))]
+        stages = {stage for sentence in group if (stage := _sentence_stage(sentence))} - {"rumoured"}
+        if hedged:
+            stages -= {"agreed", "in_talks"}
         if stages:
             return min(stages, key=_STAGE_PRIORITY.index)
     return "rumoured"
@@ -186,7 +202,7 @@ def _sentence_stage(sentence: SentenceReading) -> str:
     kinds, cues = sentence.kinds, sentence.cues
     if sentence.historical < 0.5 or not (kinds or sentence.negated):
         return ""
-    if "termination" in kinds:
+    if "termination" in kinds and sentence.historical == 1.0:
         return "abandoned"
     if "denial" in kinds or "talks" in sentence.negated:
         return "denied"
@@ -194,7 +210,7 @@ def _sentence_stage(sentence: SentenceReading) -> str:
         return "completed"
     if "agreement" in kinds and "talks" not in kinds:
         return "agreed"
-    if "bid" in kinds and "confirmation_markers" in cues and "rumour_markers" not in cues:
+    if "bid" in kinds and "rumour_markers" not in cues and "talks" not in kinds:
         return "agreed"
     if "talks" in kinds and "confirmation_markers" in cues and "rumour_markers" not in cues:
         return "in_talks"
