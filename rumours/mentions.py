@@ -105,7 +105,7 @@ def watchlist_build() -> Watchlist:
         companies=NameIndex(aliases),
         company_names=names,
         people=People(
-            index=NameIndex(person_aliases, min_length=3),
+            index=NameIndex(person_aliases),
             names={pk: name for pk, name, _role, _company in people},
             roles={pk: role for pk, _name, role, _company in people},
             companies={pk: company for pk, _name, _role, company in people},

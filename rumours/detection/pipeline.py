@@ -16,13 +16,14 @@ evidence that the company is meant:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from rumours.detection import fingerprint
 from rumours.detection.language import detect_language
 from rumours.detection.lexicon import TermHit, lexicon_for
-from rumours.detection.names import Hit, NameIndex
+from rumours.detection.names import Alias, Hit, NameIndex
 from rumours.detection.quotes import People, QuoteSuggestion, find_quotes
 from rumours.detection.signals import CompanyMention, SentenceReading, read_deal
 from rumours.detection.text import FoldedText, is_cjk_or_thai, plain_text, sentences
@@ -71,6 +72,7 @@ def detect(document: Document, watchlist: Watchlist) -> Detection:
     lexicon = lexicon_for(primary)
     term_hits = lexicon.find(folded)
     company_hits = _confirmed(watchlist.companies.hits(folded), folded, term_hits)
+    company_hits = _with_glossed_names(company_hits, folded)
 
     readings = _sentence_readings(folded.original, title_length=len(title))
     for hit in company_hits:
@@ -101,6 +103,35 @@ def detect(document: Document, watchlist: Watchlist) -> Detection:
         quotes=quotes,
         signature=fingerprint.signature(text),
     )
+
+
+# "센도(Sendo)", "格步(Grab)", "ティキ（Tiki）": a local name glossed with the Latin one in brackets.
+_GLOSSED = re.compile(r"([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·ー]{2,12})\s?[(（]\s*$")
+
+
+def _with_glossed_names(hits: list[Hit], folded: FoldedText) -> list[Hit]:
+    """Add the other mentions of a local-script name the article glosses with a known alias.
+
+    The Asian press writes an unfamiliar foreign name in local script and gives the
+    Latin name in brackets once ("센도(Sendo)"); the headline and later sentences then use
+    the local name alone. Those count as the company too, for this article only.
+    """
+    glossed: list[Alias] = []
+    for hit in hits:
+        start, _end = folded.original_span(hit.start, hit.end)
+        match = _GLOSSED.search(folded.original[max(0, start - 16) : start])
+        if match:
+            glossed.append(Alias(hit.owner_id, match.group(1)))
+    if not glossed:
+        return hits
+    extra = NameIndex(glossed).hits(folded)
+    taken = {(hit.start, hit.end) for hit in hits}
+    merged = hits + [hit for hit in extra if (hit.start, hit.end) not in taken and not _overlaps(hit, hits)]
+    return sorted(merged, key=lambda hit: hit.start)
+
+
+def _overlaps(hit: Hit, hits: list[Hit]) -> bool:
+    return any(other.start < hit.end and hit.start < other.end for other in hits)
 
 
 def _sentence_readings(text: str, *, title_length: int) -> list[SentenceReading]:

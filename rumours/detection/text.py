@@ -57,9 +57,14 @@ def plain_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# The middle dots that separate the parts of a foreign name (アレックス・ハンゲート,
+# 亚历克斯·亨盖特) are written with several code points that NFKC keeps apart.
+_NAME_DOTS = str.maketrans(dict.fromkeys("·・•‧∙⋅", "·"))
+
+
 def fold(text: str) -> str:
-    """The comparison form: NFKC, then case folding (also folds width, via NFKC)."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """The comparison form: NFKC, then case folding (also folds width, via NFKC) and one middle dot."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_NAME_DOTS)
 
 
 @dataclass
@@ -76,7 +81,7 @@ class FoldedText:
         parts: list[str] = []
         origin: list[int] = []
         for index, char in enumerate(self.original):
-            folded = char.casefold()
+            folded = char.casefold().translate(_NAME_DOTS)
             parts.append(folded)
             origin.extend([index] * len(folded))
         self.folded = "".join(parts)
