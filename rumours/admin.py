@@ -9,7 +9,7 @@ from django import forms as django_forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,6 +23,7 @@ from rumours.models import (
     ApiKey,
     Company,
     CompanyAlias,
+    DealType,
     Mention,
     MentionState,
     Party,
@@ -510,10 +511,60 @@ class StateFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(state=value)
 
 
+class DealFilter(admin.SimpleListFilter):
+    """Deal news by default: the few articles that matter, not every one naming a company."""
+
+    title = "deal news"
+    parameter_name = "deal"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Deal news"), ("no", "Other mentions"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "yes") == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+        value = self.value() or "yes"
+        return queryset if value == "all" else queryset.filter(is_deal_candidate=value == "yes")
+
+
+class CopiesFilter(admin.SimpleListFilter):
+    """One row per story by default: copies of a story (its cluster) fold into its first article."""
+
+    title = "copies"
+    parameter_name = "copies"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("fold", "One row per story"), ("show", "Every copy")]
+
+    def choices(self, changelist: Any) -> Any:
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "fold") == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+        if (self.value() or "fold") == "show" or "cluster" in request.GET:
+            return queryset
+        first_copy = (
+            Mention.objects.filter(cluster_id=OuterRef("cluster_id"), state=OuterRef("state"))
+            .order_by("entry__published_at", "pk")
+            .values("pk")[:1]
+        )
+        return queryset.filter(Q(cluster__isnull=True) | Q(pk=Subquery(first_copy)))
+
+
 @admin.register(Mention)
 class InboxAdmin(admin.ModelAdmin):
-    list_display = ["article", "outlet", "language", "published", "company_names", "suggestion", "state", "decide"]
-    list_filter = [StateFilter, CompanyMentionFilter, "entry__language"]
+    list_display = ["article", "deal", "parties_or_companies", "quote_count", "copies", "suggestion", "decide"]
+    list_filter = [StateFilter, DealFilter, CopiesFilter, "stage_hint", CompanyMentionFilter, "entry__language"]
     search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]
     actions = ["dismiss"]
     ordering = ["-entry__published_at", "-id"]
@@ -521,13 +572,25 @@ class InboxAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mention]:
+        copies = Mention.objects.filter(cluster_id=OuterRef("cluster_id")).values("cluster_id").annotate(n=Count("pk"))
         return (
             super()
             .get_queryset(request)
+            .defer("signature")
             .select_related("entry__feed", "suggested_rumour", "rumour")
-            .prefetch_related(Prefetch("companies", queryset=Company.objects.order_by("name")))
+            .prefetch_related(
+                Prefetch("companies", queryset=Company.objects.order_by("name")),
+                Prefetch("parties", queryset=Company.objects.order_by("name")),
+            )
+            .annotate(copy_count=Subquery(copies.values("n")[:1]))
             .order_by("-entry__published_at", "-id")
         )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="rumours_mention_review"),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -538,32 +601,51 @@ class InboxAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("rumours.view_mention") or request.user.has_perm("rumours.view_rumour")
 
-    @admin.display(description="Article", ordering="entry__title")
+    @admin.display(description="Article", ordering="entry__published_at")
     def article(self, mention: Mention) -> SafeString:
         entry = mention.entry
-        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', entry.link, entry.title)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>'
+            '<div class="help">{} · {} · {}</div>',
+            entry.link, entry.title, entry.feed, entry.language or "?", f"{entry.published_at:%Y-%m-%d %H:%M}",
+        )  # fmt: skip
 
-    @admin.display(description="Outlet", ordering="entry__feed__title")
-    def outlet(self, mention: Mention) -> str:
-        return str(mention.entry.feed)
+    @admin.display(description="Deal", ordering="deal_score")
+    def deal(self, mention: Mention) -> SafeString:
+        stage = mention.get_stage_hint_display() if mention.stage_hint else "—"
+        kind = mention.get_deal_type_display() if mention.deal_type else ""
+        return format_html(
+            '<strong>{}</strong> <span class="help">{}</span><div class="help">{}</div>',
+            stage, f"{mention.deal_score:.2f}", kind,
+        )  # fmt: skip
 
-    @admin.display(description="Language", ordering="entry__language")
-    def language(self, mention: Mention) -> str:
-        return mention.entry.language
+    @admin.display(description="Parties (companies named)")
+    def parties_or_companies(self, mention: Mention) -> SafeString:
+        parties = list(mention.parties.all())
+        others = [c for c in mention.companies.all() if c not in parties]
+        return format_html(
+            "<strong>{}</strong>{}",
+            " – ".join(c.name for c in parties),
+            format_html('<div class="help">{}</div>', ", ".join(c.name for c in others)) if others else "",
+        )
 
-    @admin.display(description="Published", ordering="entry__published_at")
-    def published(self, mention: Mention) -> str:
-        return f"{mention.entry.published_at:%Y-%m-%d}"
+    @admin.display(description="Quotes")
+    def quote_count(self, mention: Mention) -> str:
+        return str(len(mention.suggested_quotes or [])) or "—"
 
-    @admin.display(description="Companies")
-    def company_names(self, mention: Mention) -> str:
-        return ", ".join(c.name for c in mention.companies.all())
+    @admin.display(description="Copies")
+    def copies(self, mention: Mention) -> SafeString | str:
+        count = getattr(mention, "copy_count", None) or 0
+        if count <= 1:
+            return "—"
+        url = reverse("admin:rumours_mention_changelist") + f"?cluster={mention.cluster_id}&state=all&deal=all"
+        return format_html('<a href="{}">{} copies</a>', url, count)
 
     @admin.display(description="Rumour")
     def suggestion(self, mention: Mention) -> SafeString | str:
         rumour = mention.rumour or mention.suggested_rumour
         if rumour is None:
-            return "—"
+            return "new thread" if mention.is_deal_candidate and mention.state == MentionState.NEW else "—"
         prefix = "" if mention.rumour else "suggested: "
         return format_html(
             '{}<a href="{}">{}</a>', prefix, reverse("admin:rumours_rumour_change", args=[rumour.pk]), rumour.title
@@ -572,15 +654,48 @@ class InboxAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def decide(self, mention: Mention) -> SafeString | str:
         if mention.state != MentionState.NEW:
-            return ""
-        create = reverse("admin:rumours_rumour_create") + f"?entry={mention.entry_id}"
-        attach = reverse("admin:rumours_entry_attach", args=[mention.entry_id])
+            return mention.get_state_display()
         return format_html(
-            '<span style="white-space:nowrap"><a class="button" href="{}">Create rumour</a> '
-            '<a class="button" href="{}">Attach…</a></span>',
-            create,
-            attach,
+            '<a class="button" href="{}">Review…</a>', reverse("admin:rumours_mention_review", args=[mention.pk])
         )
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup == "cluster" or super().lookup_allowed(lookup, value, request)
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("rumours.add_source"):
+            raise PermissionDenied
+        mention = get_object_or_404(
+            Mention.objects.select_related("entry__feed", "suggested_rumour", "rumour", "cluster").prefetch_related(
+                "parties", "companies"
+            ),
+            pk=pk,
+        )
+        assert isinstance(request.user, User)
+        if request.method == "POST" and "_dismiss" in request.POST:
+            mentions.mentions_dismiss(mention_ids=[mention.pk], by=request.user)
+            self.message_user(request, f"Dismissed “{mention.entry.title}”.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:rumours_mention_changelist"))
+        names = [c.name for c in mention.parties.all()] or [c.name for c in mention.companies.all()]
+        proposal = mentions.proposal_title(parties=names, deal_type=mention.deal_type or DealType.ACQUISITION)
+        form = forms.MentionReviewForm(request.POST or None, mention=mention, proposal_title=proposal)
+        if mention.state == MentionState.NEW and request.method == "POST" and form.is_valid():
+            rumour = form.save(user=request.user)
+            if rumour is not None:
+                self.message_user(request, f"Accepted onto “{rumour}”.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:rumours_rumour_change", args=[rumour.pk]))
+        copies = (
+            Mention.objects.filter(cluster_id=mention.cluster_id).exclude(pk=mention.pk).select_related("entry__feed")
+            if mention.cluster_id
+            else Mention.objects.none()
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review a flagged article", "mention": mention, "entry": mention.entry, "form": form,
+            "copies": copies.order_by("entry__published_at")[:20], "media": self.media + form.media,
+            "opts": self.opts, "decided": mention.state != MentionState.NEW,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/rumours/mention_review.html", context)
 
     @admin.action(description="Dismiss the selected articles", permissions=["curate"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Mention]) -> None:

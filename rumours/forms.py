@@ -193,3 +193,63 @@ class QuoteForm(ServiceForm):
 
     def perform(self, *, user: User) -> Quote:
         return services.quote_add(rumour=self.rumour, added_by=user, **self.cleaned_data)
+
+
+class MentionReviewForm(ServiceForm):
+    """Accept a flagged article: onto the suggested thread, another one, or a new one from
+    detection's proposal; with the suggested quotes the analyst keeps."""
+
+    SUGGESTED, OTHER, NEW = "suggested", "other", "new"
+
+    decision = forms.ChoiceField(widget=forms.RadioSelect, label="Accept onto")
+    rumour = forms.ModelChoiceField(
+        Rumour.objects.filter(merged_into__isnull=True),
+        widget=_autocomplete(Quote, "rumour"),
+        required=False,
+        label="Other rumour",
+    )
+    title = forms.CharField(max_length=300, required=False, label="New rumour's title")
+    quotes = forms.TypedMultipleChoiceField(
+        coerce=int, widget=forms.CheckboxSelectMultiple, required=False, label="Quotes to record",
+        help_text="Kept verbatim; untick any the article does not attribute as shown.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, mention: Any, proposal_title: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mention = mention
+        choices = []
+        if mention.suggested_rumour_id:
+            choices.append((self.SUGGESTED, f"The suggested rumour: {mention.suggested_rumour}"))
+        choices += [(self.OTHER, "Another rumour (choose below)"), (self.NEW, f"A new rumour: {proposal_title}")]
+        decision, quotes = self.fields["decision"], self.fields["quotes"]
+        assert isinstance(decision, forms.ChoiceField)
+        assert isinstance(quotes, forms.TypedMultipleChoiceField)
+        decision.choices = choices
+        decision.initial = self.SUGGESTED if mention.suggested_rumour_id else self.NEW
+        quotes.choices = [(index, _quote_label(quote)) for index, quote in enumerate(mention.suggested_quotes or [])]
+        quotes.initial = list(range(len(mention.suggested_quotes or [])))
+        self.fields["title"].initial = proposal_title
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == self.OTHER and not cleaned.get("rumour"):
+            raise forms.ValidationError("Choose the rumour to attach the article to.")
+        return cleaned
+
+    def perform(self, *, user: User) -> Rumour:
+        from rumours.mentions import mention_accept
+
+        data = self.cleaned_data
+        target = {
+            self.SUGGESTED: self.mention.suggested_rumour,
+            self.OTHER: data.get("rumour"),
+            self.NEW: None,
+        }[data["decision"]]
+        return mention_accept(
+            mention=self.mention, by=user, rumour=target, quote_indexes=data.get("quotes") or [], title=data["title"]
+        )
+
+
+def _quote_label(quote: dict[str, Any]) -> str:
+    who = ", ".join(part for part in (quote.get("role"), quote.get("company")) if part)
+    return f"{quote.get('speaker', '?')}{f' ({who})' if who else ''}: “{quote.get('text', '')}” [{quote.get('stance')}]"

@@ -38,55 +38,48 @@ def analyst(db) -> User:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_server, analyst):
-    # given: the watchlist and the Korean sample feed, ingested through the normal path
+def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_server, analyst, celery_eager):
+    # given: the watchlist and the Korean sample feed, ingested through the normal path (detection
+    # runs on the scan task the hand-off enqueues, here in-process)
     demo_watchlist()
     demo = demo_feed_named("ko-gyeongje")
     assert demo is not None
     feed, _ = feed_create(url=demo.url, title=demo.title, language=demo.language, tier=demo.tier)
     feed_ingest_document(feed=feed, body=demo.path.read_bytes())
-    assert Mention.objects.filter(entry__title=KOREAN_ARTICLE).exists()
+    assert Mention.objects.filter(entry__title=KOREAN_ARTICLE, is_deal_candidate=True).exists()
 
-    # when: the analyst logs in and opens the inbox, filtered to Korean
+    # when: the analyst logs in and opens the inbox (deal news, one row per story), filtered to Korean
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "ana")
     page.fill("#id_password", "a-long-password-1")
     page.click("input[type=submit]")
     page.goto(f"{live_server.url}/admin/rumours/mention/?entry__language=ko")
     row = page.locator("#result_list tbody tr", has_text=KOREAN_ARTICLE)
-    assert "GoTo" in row.inner_text()
-    assert "Grab" in row.inner_text()
+    assert "GoTo – Grab" in row.inner_text()
     screenshot(page, "admin-inbox")
 
-    # and creates the GoTo–Grab rumour from it
-    row.locator("a:has-text('Create rumour')").click()
-    page.wait_for_selector("text=Create a rumour")
-    assert KOREAN_ARTICLE in page.inner_text("#content-main")
+    # and reviews it: parties, stage and Alex Hungate's quote are suggested
+    row.locator("a:has-text('Review')").click()
+    page.wait_for_selector("text=What detection found")
+    found = page.inner_text("#content-main")
+    assert "GoTo – Grab" in found
+    assert f"Alex Hungate (President and COO, Grab): “{HUNGATE}”" in found
+    screenshot(page, "admin-review")
+
+    # and opens the GoTo–Grab thread from detection's proposal, keeping the quote
+    page.check("input[name=decision][value=new]")
     page.fill("#id_title", "GoTo–Grab merger")
-    choose(page, "id_party_1", "GoTo", "GoTo")
-    choose(page, "id_party_2", "그랩", "Grab")
-    page.click("input[name=_save]")
+    page.click("input[name=_accept]")
     page.wait_for_selector(".messagelist .success")
     rumour = Rumour.objects.get(title="GoTo–Grab merger")
     assert sorted(rumour.parties.values_list("company__name", flat=True)) == ["GoTo", "Grab"]
     assert rumour.sources.get().title == KOREAN_ARTICLE
-
-    # and adds Alex Hungate's quote, verbatim, with its translation
-    page.click("a:has-text('Add a quote')")
-    choose(page, "id_speaker", "Hungate", "Alex Hungate")
-    page.fill("#id_speaker_name", "알렉스 헝가테")
-    page.fill("#id_text", HUNGATE)
-    page.fill("#id_translation", "The bar for such a deal is very high.")
-    page.fill("#id_said_at_0", "2025-05-12")
-    page.fill("#id_said_at_1", "09:00:00")
-    page.select_option("#id_source", label=KOREAN_ARTICLE)
-    page.click("input[name=_save]")
-    page.wait_for_selector(".messagelist .success")
     quote = Quote.objects.get(rumour=rumour)
     assert quote.speaker_company is not None
-    assert (quote.text, quote.speaker_role, quote.speaker_company.name) == (HUNGATE, "President and COO", "Grab")
+    assert (quote.text, quote.speaker_company.name) == (HUNGATE, "Grab")
+    assert rumour.status == Status.RUMOURED  # the stage detection read, recorded with the article as evidence
 
-    # and records the status change with its evidence
+    # and records that talks are confirmed, with the article as evidence
     page.click("a:has-text('Record a status change')")
     page.select_option("#id_status", Status.IN_TALKS)
     page.fill("#id_effective_at_0", "2025-05-12")
@@ -99,7 +92,7 @@ def test_it_takes_a_korean_article_from_the_inbox_to_the_timeline(page, live_ser
     # then: the rumour page shows it on the timeline, attributed to the analyst
     rumour.refresh_from_db()
     assert rumour.status == Status.IN_TALKS
-    change = rumour.status_changes.get()
+    change = rumour.status_changes.filter(note__startswith="Talks re-ignited").get()
     assert change.evidence_source is not None
     assert (change.recorded_by, change.evidence_source.title) == (analyst, KOREAN_ARTICLE)
     timeline = page.locator("svg.rumour-timeline")

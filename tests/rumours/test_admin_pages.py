@@ -158,7 +158,7 @@ N = 3
     [
         pytest.param(CHANGELIST, add_rumours, id="rumours"),
         pytest.param("/admin/rumours/company/", add_companies, id="companies"),
-        pytest.param("/admin/rumours/mention/", add_mentions, id="inbox"),
+        pytest.param("/admin/rumours/mention/?deal=all&copies=show", add_mentions, id="inbox"),
         pytest.param("/admin/rumours/person/", add_people, id="people"),
     ],
 )

@@ -26,6 +26,8 @@ from tracker.services import feed_create, feed_ingest_document
 pytestmark = pytest.mark.django_db
 
 INBOX = "/admin/rumours/mention/"
+# Every row: the inbox shows only deal news, one row per story, unless asked.
+EVERY_ROW = {"deal": "all", "copies": "show"}
 
 
 @pytest.fixture
@@ -252,7 +254,7 @@ def inbox(watchlist, feed, staff_client) -> dict[str, Mention]:
 
 
 def test_it_shows_new_mentions_by_default(inbox, staff_client):
-    response = staff_client.get(INBOX)
+    response = staff_client.get(INBOX, EVERY_ROW)
 
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [inbox["new"]]
@@ -260,7 +262,7 @@ def test_it_shows_new_mentions_by_default(inbox, staff_client):
 
 
 def test_it_shows_every_mention_on_request(inbox, staff_client):
-    response = staff_client.get(INBOX, {"state": "all"})
+    response = staff_client.get(INBOX, {**EVERY_ROW, "state": "all"})
 
     assert response.status_code == 200
     assert set(response.context["cl"].result_list) == {inbox["new"], inbox["dismissed"]}
@@ -274,7 +276,7 @@ def test_it_lists_the_most_recently_published_articles_first(watchlist, feed, st
     mentions_scan(entry_ids=[older.pk])
 
     # when
-    response = staff_client.get(INBOX)
+    response = staff_client.get(INBOX, EVERY_ROW)
 
     # then
     assert [m.entry for m in response.context["cl"].result_list] == [recent, older]
@@ -282,10 +284,10 @@ def test_it_lists_the_most_recently_published_articles_first(watchlist, feed, st
 
 def test_it_dismisses_with_the_admin_action(inbox, staff_client):
     # when
-    response = staff_client.post(INBOX, {"action": "dismiss", "_selected_action": [inbox["new"].pk]})
+    response = staff_client.post(f"{INBOX}?deal=all", {"action": "dismiss", "_selected_action": [inbox["new"].pk]})
 
     # then
     assert response.status_code == 302
     mention = Mention.objects.get(pk=inbox["new"].pk)
     assert (mention.state, mention.state_changed_by) == (MentionState.DISMISSED, staff_client.user)
-    assert list(staff_client.get(INBOX).context["cl"].result_list) == []
+    assert list(staff_client.get(INBOX, EVERY_ROW).context["cl"].result_list) == []

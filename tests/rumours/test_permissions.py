@@ -297,7 +297,7 @@ def test_it_lets_only_curators_dismiss_inbox_articles_and_records_who(client, me
     assert client.get("/admin/rumours/mention/").status_code == 200
 
     # when
-    client.post("/admin/rumours/mention/", {"action": "dismiss", "_selected_action": [mention.pk]})
+    client.post("/admin/rumours/mention/?deal=all", {"action": "dismiss", "_selected_action": [mention.pk]})
 
     # then
     mention.refresh_from_db()
