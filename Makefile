@@ -1,5 +1,5 @@
 # Thin aliases for the scripts in scripts/ (which need only bash and Python).
-.PHONY: run test lint bench bench-api lock clean
+.PHONY: run test lint bench bench-api bench-detection evaluate lock clean
 
 run:
 	scripts/run
@@ -20,6 +20,16 @@ bench:
 bench-api:
 	scripts/bootstrap dev
 	.venv/bin/python -m tests.benchmarks.api
+
+bench-detection:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.detection
+
+evaluate:
+	scripts/bootstrap dev
+	mkdir -p var
+	DJANGO_DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///var/evaluate.sqlite3} .venv/bin/python manage.py migrate -v0
+	DJANGO_DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///var/evaluate.sqlite3} .venv/bin/python manage.py evaluate_detection --bundled-watchlist
 
 # Regenerate the pinned requirements/*.txt from requirements/*.in.
 lock:

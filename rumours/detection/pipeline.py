@@ -86,6 +86,7 @@ def detect(document: Document, watchlist: Watchlist) -> Detection:
         [(hit, *folded.original_span(hit.start, hit.end)) for hit in term_hits],
         published_year=document.published_at.year if document.published_at else None,
         text=folded.original,
+        language=primary,
     )
     companies = list(dict.fromkeys(hit.owner_id for hit in company_hits))
     quotes = find_quotes(
@@ -121,13 +122,26 @@ def _with_glossed_names(hits: list[Hit], folded: FoldedText) -> list[Hit]:
         start, _end = folded.original_span(hit.start, hit.end)
         match = _GLOSSED.search(folded.original[max(0, start - 16) : start])
         if match:
-            glossed.append(Alias(hit.owner_id, match.group(1)))
+            name = _glossed_name(match.group(1), folded.original, start)
+            if name:
+                glossed.append(Alias(hit.owner_id, name))
     if not glossed:
         return hits
     extra = NameIndex(glossed).hits(folded)
     taken = {(hit.start, hit.end) for hit in hits}
     merged = hits + [hit for hit in extra if (hit.start, hit.end) not in taken and not _overlaps(hit, hits)]
     return sorted(merged, key=lambda hit: hit.start)
+
+
+def _glossed_name(run: str, text: str, gloss_at: int) -> str:
+    """Where the glossed name starts: Korean spaces its words, but "越南电商平台森多（Sendo）"
+    runs the description into the name. The longest ending of the run that the article
+    also uses elsewhere is the name; a short run with no other use is taken whole."""
+    elsewhere = text[: max(0, gloss_at - len(run) - 2)] + " " + text[gloss_at:]
+    for length in range(min(len(run), 8), 1, -1):
+        if run[-length:] in elsewhere:
+            return run[-length:]
+    return run if len(run) <= 4 else ""
 
 
 def _overlaps(hit: Hit, hits: list[Hit]) -> bool:
@@ -193,21 +207,26 @@ def _ambiguous_hit_holds(hit: Hit, folded: FoldedText, term_hits: list[TermHit],
         return False
     if _context_next_to(hit, folded, term_hits):
         return True
-    short = len(hit.alias.text) <= 2
+    short = len(hit.alias.text) <= 2 and written_as_company is not None  # "Be", "JD"; not 고투
     if written_as_company and not short and not _sentence_initial_or_headline(hit, folded):
         return True
     return co_mentioned and not short
 
 
 def _context_next_to(hit: Hit, folded: FoldedText, term_hits: list[TermHit]) -> bool:
-    unspaced = is_cjk_or_thai(folded.folded[hit.start])
-    reach = 8 if unspaced else 28
+    first = folded.folded[hit.start]
+    # Korean spaces its words: the context word must sit right next to it ("고투 측"); a few
+    # syllables further is already another phrase ("고투 끝에 한국 대표팀이"). Japanese,
+    # Chinese and Thai run words together, so a few characters is still next to it.
+    reach = 3 if "\uac00" <= first <= "\ud7af" else 8 if is_cjk_or_thai(first) else 28
     for term in term_hits:
         if term.category not in _CONTEXT_KINDS and term.kind not in _CONTEXT_KINDS:
             continue
         if term.kind == "company_context" and term.start == hit.start:
             continue
         gap = term.start - hit.end if term.start >= hit.end else hit.start - term.end
+        if term.end - term.start == 1 and not (term.start >= hit.end and gap <= 1):
+            continue  # one character (측, 社) says "company" only right after the name: "고투 측", not "노사는 고투"
         if 0 <= gap <= reach and "\n" not in folded.folded[min(term.end, hit.end) : max(term.start, hit.start)]:
             return True
     return False

@@ -136,7 +136,7 @@ def find_quotes(
         name, person_id, role, company_id = speaker
         last_speaker, last_end = speaker, match.end()
         start = match.start(group)
-        stance = _stance(lexicon.find(FoldedText(quoted)))
+        stance = _stance(lexicon.find(FoldedText(quoted)), language=language)
         suggestions.append(
             QuoteSuggestion(quoted, name, person_id, role, company_id, start, start + len(quoted), stance)
         )
@@ -154,13 +154,22 @@ def _continues(text: str, previous_end: int, start: int) -> bool:
     return "\n" not in between and len(_SENTENCE_STOP.findall(between)) <= 1
 
 
-def _stance(hits: list[TermHit]) -> str:
+def _stance(hits: list[TermHit], *, language: str) -> str:
+    """What the quoted words say of a deal: a denial ("not in talks"), no comment, a confirmation."""
     kinds = {hit.kind for hit in hits}
+    negations = [hit for hit in hits if hit.kind == "negations"]
+    follows = language in {"ko", "ja"}
+
+    def negated(term: TermHit) -> bool:
+        return any((0 <= n.start - term.end <= 12) if follows else (0 <= term.start - n.end <= 25) for n in negations)
+
+    talks = [hit for hit in hits if hit.kind == "talks"]
     if "no_comment" in kinds:
         return "no_comment"
-    if "denial" in kinds or ("talks" in kinds and "negations" in kinds):
+    if "denial" in kinds or any(negated(hit) for hit in talks):
         return "denies"
-    if kinds & {"talks", "agreement", "completion"} and "negations" not in kinds and "confirmation_markers" in kinds:
+    confirming = [hit for hit in hits if hit.kind in {"talks", "agreement", "completion"} and not negated(hit)]
+    if confirming and "confirmation_markers" in kinds:
         return "confirms"
     return "neutral"
 

@@ -79,6 +79,7 @@ def read_deal(
     *,
     published_year: int | None,
     text: str,
+    language: str = "",
 ) -> DealReading:
     """Score the article; ``term_hits`` are lexicon hits with their span in ``text``."""
     non_deal_spans = [(start, end) for hit, start, end in term_hits if hit.kind == "non_deal_markers"]
@@ -98,7 +99,7 @@ def read_deal(
         if hit.category == "signal":
             if any(s <= start and end <= e for s, e in non_deal_spans):
                 continue  # "customer acquisition", "acquisition cost"
-            if _negated(start, end, negations, sentence):
+            if _negated(start, end, negations, sentence, negation_follows=language in NEGATION_FOLLOWS):
                 sentence.negated.add(hit.kind)
             else:
                 sentence.kinds.add(hit.kind)
@@ -138,14 +139,23 @@ def _sentence_at(sentences: list[SentenceReading], position: int) -> SentenceRea
     return None
 
 
-def _negated(start: int, end: int, negations: list[tuple[int, int]], sentence: SentenceReading) -> bool:
-    # Negation comes before the verb in the spaced languages and Chinese ("not in talks",
-    # "belum ada kesepakatan", "没有达成"), after it in Korean and Japanese ("합의하지 않았다",
-    # "合意していない").
+NEGATION_FOLLOWS = {"ko", "ja"}
+
+
+def _negated(
+    start: int, end: int, negations: list[tuple[int, int]], sentence: SentenceReading, *, negation_follows: bool
+) -> bool:
+    """Whether a negation governs the term at ``start:end``.
+
+    It comes before the verb in the spaced languages, Thai and Chinese ("not in talks",
+    "belum ada kesepakatan", "没有达成"), after it in Korean and Japanese ("합의하지
+    않았다", "合意していない"): "in talks, but no agreement has been reached" negates the
+    agreement, not the talks.
+    """
     for n_start, n_end in negations:
         if not (sentence.start <= n_start < sentence.end):
             continue
-        if 0 <= start - n_end <= 25 or 0 <= n_start - end <= 12:
+        if (0 <= n_start - end <= 12) if negation_follows else (0 <= start - n_end <= 25):
             return True
     return False
 

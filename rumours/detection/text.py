@@ -134,7 +134,7 @@ def is_cjk_or_thai(char: str) -> bool:
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+|(?<=[。！？])[」』”’）]*\s*|\n+")
 # Words whose full stop is not a sentence's end.
 _ABBREVIATIONS = words(
-    "mr mrs ms dr prof inc ltd corp co st jr sr vs no u.s u.k e.g i.e bhd tbk pte pt sdn jan feb mar apr jun jul "
+    "mr mrs ms dr prof inc ltd corp co st jr sr vs u.s u.k e.g i.e bhd tbk pte pt sdn jan feb mar apr jun jul "
     "aug sep sept oct nov dec approx est ph.d"
 )
 
@@ -153,7 +153,7 @@ def sentences(text: str) -> list[Sentence]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         candidate = text[start : match.end()].strip()
-        if "\n" not in match.group(0) and _ends_with_abbreviation(candidate):
+        if "\n" not in match.group(0) and _ends_with_abbreviation(candidate, following=text[match.end() :]):
             continue
         if candidate:
             result.append(_trimmed(text, start, match.end()))
@@ -163,11 +163,13 @@ def sentences(text: str) -> list[Sentence]:
     return result
 
 
-def _ends_with_abbreviation(sentence: str) -> bool:
+def _ends_with_abbreviation(sentence: str, *, following: str) -> bool:
     match = re.search(r"([\w.]+)\.$", sentence)
     if match is None:
         return False
     word = match.group(1)
+    if word.casefold() == "no":  # "No. 1" is a number; "GoTo said no. Its shares…" ends a sentence
+        return following[:1].isdigit()
     return word.casefold() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
 
 
