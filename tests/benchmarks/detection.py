@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -110,6 +111,14 @@ def rate(function: Callable[[Any], object], inputs: list[Any], *, budget: float)
             return done / elapsed
 
 
+def _match(index: NameIndex, text: str) -> object:
+    return index.hits(FoldedText(text))
+
+
+def _detect(watchlist: Watchlist, document: Document) -> object:
+    return detect(document, watchlist)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
@@ -127,11 +136,10 @@ def main() -> None:
         started = time.perf_counter()
         watchlist, aliases = watchlist_of(size)
         build = time.perf_counter() - started
-        index = watchlist.companies
-        index_rate = rate(lambda text, index=index: index.hits(FoldedText(text)), texts, budget=args.budget)
+        index_rate = rate(functools.partial(_match, watchlist.companies), texts, budget=args.budget)
         naive = naive_scanner(aliases)
         naive_rate = rate(naive, texts, budget=args.budget)
-        detect_rate = rate(lambda document, w=watchlist: detect(document, w), documents, budget=args.budget)
+        detect_rate = rate(functools.partial(_detect, watchlist), documents, budget=args.budget)
         results.append((size, index_rate, naive_rate, detect_rate))
         print(
             f"{size:>9,} {len(aliases):>8,} {build:>8.2f} {index_rate:>10,.0f} {naive_rate:>10,.0f} "
