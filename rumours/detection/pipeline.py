@@ -149,6 +149,7 @@ def _overlaps(hit: Hit, hits: list[Hit]) -> bool:
 
 
 def _sentence_readings(text: str, *, title_length: int) -> list[SentenceReading]:
+    """Sentences with their weight: the headline counts double, the lead a little more."""
     readings: list[SentenceReading] = []
     for index, sentence in enumerate(sentences(text)):
         if sentence.start < title_length:

@@ -210,7 +210,9 @@ _STAGE_PRIORITY = ["abandoned", "denied", "completed", "agreed", "in_talks", "ru
 
 def _sentence_stage(sentence: SentenceReading) -> str:
     kinds, cues = sentence.kinds, sentence.cues
-    if sentence.historical < 0.5 or not (kinds or sentence.negated):
+    # A sentence sets the stage only if it is about the deal: "after talks stalled for
+    # months" says nothing of where these talks stand.
+    if sentence.historical < 0.5 or sentence.strength <= 0 or not (kinds or sentence.negated):
         return ""
     if "termination" in kinds and sentence.historical == 1.0:
         return "abandoned"
