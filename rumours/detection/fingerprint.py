@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import zlib
 
 import numpy as np
 from datasketch import MinHash
@@ -32,9 +33,15 @@ _SEED = 20251108
 _NOT_LETTERS = re.compile(r"[\W_]+", re.UNICODE)
 
 
+def _hash32(data: bytes) -> int:
+    # CRC-32 in C: stable across processes (unlike hash()) and far cheaper than SHA-1; the
+    # random affine permutations on top spread it as MinHash needs.
+    return zlib.crc32(data)
+
+
 @functools.cache
 def _template() -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32")
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32", hashfunc=_hash32)
 
 
 def shingles(text: str) -> set[str]:
@@ -56,7 +63,9 @@ def signature(text: str) -> bytes:
     if not grams:
         return b""
     template = _template()
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=template.permutations, scheme="affine32")
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=_SEED, permutations=template.permutations, scheme="affine32", hashfunc=_hash32
+    )
     minhash.update_batch(gram.encode("utf-8") for gram in grams)
     return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
 

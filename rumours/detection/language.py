@@ -15,28 +15,23 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 
 SUPPORTED = ("en", "id", "ms", "vi", "th", "ko", "ja", "zh")
 _LATIN_FAMILY = {"en", "id", "ms", "vi"}
 _VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 
-def _script_counts(text: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for char in text:
-        code = ord(char)
-        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-            counts["hangul"] += 1
-        elif 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9F:
-            counts["kana"] += 1
-        elif 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF:
-            counts["han"] += 1
-        elif 0x0E00 <= code <= 0x0E7F:
-            counts["thai"] += 1
-        elif char.isalpha():
-            counts["latin"] += 1
-    return counts
+_SCRIPTS = {
+    "hangul": re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"),
+    "kana": re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]"),
+    "han": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]"),
+    "thai": re.compile(r"[\u0e00-\u0e7f]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
+}
+
+
+def _script_counts(text: str) -> dict[str, int]:
+    return {script: len(pattern.findall(text)) for script, pattern in _SCRIPTS.items()}
 
 
 def script_language(text: str) -> str:

@@ -78,6 +78,10 @@ class FoldedText:
 
     def __post_init__(self) -> None:
         self.original = unicodedata.normalize("NFKC", self.original)
+        folded = self.original.casefold().translate(_NAME_DOTS)
+        if len(folded) == len(self.original):  # the usual case: one folded character per character
+            self.folded, self.origin = folded, list(range(len(folded)))
+            return
         parts: list[str] = []
         origin: list[int] = []
         for index, char in enumerate(self.original):
