@@ -580,7 +580,7 @@ class InboxAdmin(admin.ModelAdmin):
             .select_related("entry__feed", "suggested_rumour", "rumour")
             .prefetch_related(
                 Prefetch("companies", queryset=Company.objects.order_by("name")),
-                Prefetch("parties", queryset=Company.objects.order_by("name")),
+                "mentionparty_set__company",
             )
             .annotate(copy_count=Subquery(copies.values("n")[:1]))
             .order_by("-entry__published_at", "-id")
@@ -621,7 +621,7 @@ class InboxAdmin(admin.ModelAdmin):
 
     @admin.display(description="Parties (companies named)")
     def parties_or_companies(self, mention: Mention) -> SafeString:
-        parties = list(mention.parties.all())
+        parties = mention.party_list
         others = [c for c in mention.companies.all() if c not in parties]
         return format_html(
             "<strong>{}</strong>{}",
@@ -667,7 +667,7 @@ class InboxAdmin(admin.ModelAdmin):
             raise PermissionDenied
         mention = get_object_or_404(
             Mention.objects.select_related("entry__feed", "suggested_rumour", "rumour", "cluster").prefetch_related(
-                "parties", "companies"
+                "mentionparty_set__company", "companies"
             ),
             pk=pk,
         )
@@ -676,7 +676,7 @@ class InboxAdmin(admin.ModelAdmin):
             mentions.mentions_dismiss(mention_ids=[mention.pk], by=request.user)
             self.message_user(request, f"Dismissed “{mention.entry.title}”.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:rumours_mention_changelist"))
-        names = [c.name for c in mention.parties.all()] or [c.name for c in mention.companies.all()]
+        names = [c.name for c in mention.party_list] or [c.name for c in mention.companies.all()]
         proposal = mentions.proposal_title(parties=names, deal_type=mention.deal_type or DealType.ACQUISITION)
         form = forms.MentionReviewForm(request.POST or None, mention=mention, proposal_title=proposal)
         if mention.state == MentionState.NEW and request.method == "POST" and form.is_valid():

@@ -424,9 +424,9 @@ class Mention(models.Model):
     deal_score = models.FloatField(default=0.0)
     stage_hint = models.CharField(max_length=20, choices=Status.choices, blank=True)
     deal_type = models.CharField(max_length=20, choices=DealType.choices, blank=True)
-    parties = models.ManyToManyField(
-        Company, related_name="party_mentions", blank=True,
-        help_text="The companies that are parties to the deal (not every company named).",
+    parties: models.ManyToManyField[Company, MentionParty] = models.ManyToManyField(
+        Company, through="MentionParty", related_name="party_mentions", blank=True,
+        help_text="The companies that are parties to the deal (not every company named), first the likely buyer.",
     )  # fmt: skip
     signals = models.JSONField(default=list, blank=True, help_text="Deal terms found: kind, term, sentence.")
     suggested_quotes = models.JSONField(default=list, blank=True)
@@ -455,6 +455,26 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return str(self.entry)
+
+    @property
+    def party_list(self) -> list[Company]:
+        """The parties in detection's order (prefetch ``mentionparty_set__company`` for lists)."""
+        return [link.company for link in self.mentionparty_set.all()]
+
+
+class MentionParty(models.Model):
+    """A deal party detection found, in its order: the first is the likeliest buyer or initiator."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["mention", "company"], name="mentionparty_unique_company")]
+
+    def __str__(self) -> str:
+        return f"{self.company} in {self.mention_id}"
 
 
 class StoryBand(models.Model):

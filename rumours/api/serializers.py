@@ -232,7 +232,7 @@ class MentionSerializer(serializers.ModelSerializer[Mention]):
         return [company.name for company in mention.companies.all()]
 
     def get_parties(self, mention: Mention) -> list[str]:
-        return [company.name for company in mention.parties.all()]
+        return [company.name for company in mention.party_list]
 
     def get_rumour(self, mention: Mention) -> int | None:
         return mention.rumour_id or mention.suggested_rumour_id

@@ -348,7 +348,7 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
             .defer("signature")
             .prefetch_related(
                 Prefetch("companies", queryset=Company.objects.order_by("name")),
-                Prefetch("parties", queryset=Company.objects.order_by("name")),
+                "mentionparty_set__company",
             )
         )
         params = self.request.query_params
@@ -363,7 +363,12 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
                 raise ValidationError({"deal": ["Use true or false."]})
             mentions = mentions.filter(is_deal_candidate=deal == "true")
         if params.get("company"):
-            mentions = mentions.filter(companies__in=companies_matching(params["company"])).distinct()
+            ids = companies_matching(params["company"])
+            if not ids:
+                raise ValidationError(
+                    {"company": [f"No company is called {params['company']!r}; try its ticker or slug."]}
+                )
+            mentions = mentions.filter(companies__in=ids).distinct()
         cluster = params.get("cluster")
         if cluster is not None:
             if not cluster.isdigit():

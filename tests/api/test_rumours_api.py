@@ -24,16 +24,6 @@ from tests.rumours.conftest import CompanyFactory, UserFactory, at
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    """Throttle counts live in the cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def investor():
     return UserFactory.create(username="fund")
