@@ -62,9 +62,14 @@ class Detection:
     signature: bytes = b""
 
 
+# News articles run to a few thousand characters; a feed that stuffs megabytes into one
+# entry gets its first MAX_TEXT read, so one hostile entry cannot stall a worker.
+MAX_TEXT = 40_000
+
+
 def detect(document: Document, watchlist: Watchlist) -> Detection:
-    title = plain_text(document.title).replace("\n", " ")
-    body = plain_text(document.body)
+    title = plain_text(document.title[:2_000]).replace("\n", " ")
+    body = plain_text(document.body[: MAX_TEXT * 4])[:MAX_TEXT]
     text = f"{title}\n{body}" if title else body
     language = detect_language(text, document.language) or document.language
     primary = language.split("-")[0].casefold()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rumours.detection import fingerprint
-from rumours.detection.pipeline import Watchlist
+from rumours.detection.pipeline import MAX_TEXT, Watchlist
 from tests.detection.conftest import BE_GROUP, GOTO, GRAB, LAZADA, LY, SEA, SENDO, TIKI, read
 
 
@@ -264,3 +264,17 @@ def test_it_clusters_a_rewritten_article_with_the_original() -> None:
 
     assert fingerprint.similarity(original.signature, rewrite.signature) >= fingerprint.SAME_STORY
     assert set(fingerprint.band_keys(original.signature)) & set(fingerprint.band_keys(rewrite.signature))
+
+
+def test_it_reads_only_the_first_part_of_an_oversized_entry():
+    # given: a deal sentence, then megabytes of filler, then another company
+    filler = "Filler text about nothing in particular. " * 120_000
+    body = f"<p>Grab Holdings agreed to acquire Tiki in a definitive agreement.</p><p>{filler}</p><p>Lazada</p>"
+
+    # when
+    detection = read("Grab to buy Tiki", body, language="en")
+
+    # then: the start is read as usual, the tail past MAX_TEXT is not
+    assert detection.is_deal_candidate
+    assert LAZADA not in detection.companies
+    assert len(body) > 100 * MAX_TEXT
