@@ -94,3 +94,30 @@ def cache(name: str) -> dict[str, Any]:
     except Exception as exc:
         raise ImproperlyConfigured(f"{name} is not a usable cache URL: {exc}") from None
     return config
+
+
+def email(name: str, *, default: str) -> dict[str, Any]:
+    """Django's EMAIL_* settings from a URL: smtp://user:pass@host:587 (smtp+tls://, smtp+ssl://),
+    consolemail://, filemail:///absolute/path, memorymail://."""
+    url = string(name, default=default)
+    scheme = url.split(":", 1)[0]
+    if scheme not in environ.Env.EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} has an unsupported scheme {scheme!r}; use smtp://, smtp+tls://, consolemail:// or filemail://."
+        )
+    try:
+        config: dict[str, Any] = _env.email_url_config(url)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"{name} is not a usable email URL: {exc}") from None
+    return config
+
+
+def mapping(name: str) -> dict[str, str]:
+    """KEY=value pairs separated by commas (provider settings such as anymail's)."""
+    value = _raw(name)
+    if value is None:
+        return {}
+    pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ImproperlyConfigured(f"{name} must be KEY=value pairs separated by commas.")
+    return {key.strip(): item.strip() for key, item in pairs}

@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="17", hour="3"),
     },
     "retry-webhooks": {"task": "rumours.retry_webhooks", "schedule": 60},
+    "plan-digests": {"task": "rumours.plan_digests", "schedule": 15 * 60},
     "expire-stale-rumours": {
         "task": "rumours.expire_stale_rumours",
         "schedule": crontab(minute="41", hour="2"),
@@ -255,3 +256,24 @@ SPECTACULAR_SETTINGS = {
 
 # --- Rumours ----------------------------------------------------------------------------
 RUMOURS_EXPIRE_AFTER_DAYS = env.integer("RUMOURS_EXPIRE_AFTER_DAYS", default=365)
+
+# --- Email and digests ------------------------------------------------------------------
+# EMAIL_URL: smtp://user:pass@host:587 (smtp+tls://), consolemail://, filemail:///path. The
+# embedded default writes each message to var/mail/. EMAIL_BACKEND, when set, wins: e.g.
+# anymail.backends.mailgun.EmailBackend with ANYMAIL="MAILGUN_API_KEY=…,MAILGUN_SENDER_DOMAIN=…".
+_email = env.email("EMAIL_URL", default=f"filemail:///{VAR_DIR / 'mail'}")
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(_email.get("EMAIL_PORT") or 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", default=30)
+ANYMAIL = env.mapping("ANYMAIL")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="SEA Deal Rumours <digests@localhost>")
+# Absolute links in emails (unsubscribe, manage, rumours) start with this.
+SITE_URL = env.string("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DIGEST_SEND_BATCH = env.integer("DIGEST_SEND_BATCH", default=50)
+DIGEST_MAX_ATTEMPTS = env.integer("DIGEST_MAX_ATTEMPTS", default=5)

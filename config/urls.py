@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from rumours.digests import views as digest_views
 from tracker.views import demo_feed
 
 admin.site.site_header = "SEA deal rumour tracker"
@@ -17,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("digests/unsubscribe/<str:token>/", digest_views.unsubscribe, name="digest-unsubscribe"),
+    path("digests/manage/<str:token>/", digest_views.manage, name="digest-manage"),
 ]
 
 if settings.TRACKER_SERVE_DEMO_FEEDS:

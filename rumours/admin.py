@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from rumours import forms, mentions, services, timeline, webhooks
+from rumours.detection.text import plain_text
 from rumours.models import (
     ApiKey,
     Company,
@@ -550,11 +551,19 @@ class CopiesFilter(admin.SimpleListFilter):
                 "display": label,
             }
 
+    # Any of these narrows the list to rows the fold could not see: then every row shows.
+    NARROWING = ("cluster", "q", "stage_hint__exact", "company", "entry__language__exact", "entry__language")
+
     def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
-        if (self.value() or "fold") == "show" or "cluster" in request.GET:
+        if (self.value() or "fold") == "show" or any(request.GET.get(name) for name in self.NARROWING):
             return queryset
+        # The story's first copy among those the state and deal filters let through.
         first_copy = (
-            Mention.objects.filter(cluster_id=OuterRef("cluster_id"), state=OuterRef("state"))
+            Mention.objects.filter(
+                cluster_id=OuterRef("cluster_id"),
+                state=OuterRef("state"),
+                is_deal_candidate=OuterRef("is_deal_candidate"),
+            )
             .order_by("entry__published_at", "pk")
             .values("pk")[:1]
         )
@@ -631,7 +640,7 @@ class InboxAdmin(admin.ModelAdmin):
 
     @admin.display(description="Quotes")
     def quote_count(self, mention: Mention) -> str:
-        return str(len(mention.suggested_quotes or [])) or "—"
+        return str(len(mention.suggested_quotes or [])) if mention.suggested_quotes else "—"
 
     @admin.display(description="Copies")
     def copies(self, mention: Mention) -> SafeString | str:
@@ -673,9 +682,13 @@ class InboxAdmin(admin.ModelAdmin):
         )
         assert isinstance(request.user, User)
         if request.method == "POST" and "_dismiss" in request.POST:
-            mentions.mentions_dismiss(mention_ids=[mention.pk], by=request.user)
-            self.message_user(request, f"Dismissed “{mention.entry.title}”.", messages.SUCCESS)
+            if mentions.mentions_dismiss(mention_ids=[mention.pk], by=request.user):
+                self.message_user(request, f"Dismissed “{mention.entry.title}”.", messages.SUCCESS)
+            else:
+                self.message_user(request, "This article was already decided.", messages.WARNING)
             return HttpResponseRedirect(reverse("admin:rumours_mention_changelist"))
+        if request.method == "POST" and not self._may_accept(request):
+            raise PermissionDenied
         names = [c.name for c in mention.party_list] or [c.name for c in mention.companies.all()]
         proposal = mentions.proposal_title(parties=names, deal_type=mention.deal_type or DealType.ACQUISITION)
         form = forms.MentionReviewForm(request.POST or None, mention=mention, proposal_title=proposal)
@@ -694,8 +707,18 @@ class InboxAdmin(admin.ModelAdmin):
             "title": "Review a flagged article", "mention": mention, "entry": mention.entry, "form": form,
             "copies": copies.order_by("entry__published_at")[:20], "media": self.media + form.media,
             "opts": self.opts, "decided": mention.state != MentionState.NEW,
+            "article_text": plain_text(mention.entry.content or mention.entry.summary),
         }  # fmt: skip
         return TemplateResponse(request, "admin/rumours/mention_review.html", context)
+
+    def _may_accept(self, request: HttpRequest) -> bool:
+        """Accepting may open a thread, record its first status and quotes: the analyst needs all of that."""
+        needed = ["rumours.add_source"]
+        if request.POST.get("decision") == forms.MentionReviewForm.NEW:
+            needed += ["rumours.add_rumour", "rumours.record_status"]
+        if request.POST.getlist("quotes"):
+            needed.append("rumours.add_quote")
+        return request.user.has_perms(needed)
 
     @admin.action(description="Dismiss the selected articles", permissions=["curate"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Mention]) -> None:

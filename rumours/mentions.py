@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from rumours import services
@@ -56,6 +57,7 @@ from tracker.models import Entry
 logger = logging.getLogger(__name__)
 
 COPY_WINDOW = timedelta(days=7)
+CLUSTERING_LOCK = 7_418_113  # any fixed number: the advisory lock's name
 TRANSLATION_WINDOW = timedelta(days=3)
 SCAN_CHUNK = 200
 
@@ -165,8 +167,10 @@ def _store(entry: Entry, detection: Detection, watchlist: Watchlist) -> str | No
         # edited so that it no longer names anyone: it leaves the inbox unless decided
         deleted, _ = Mention.objects.filter(entry=entry, state=MentionState.NEW).delete()
         return "removed" if deleted else None
-    mention = _mention_for(entry)
-    if mention.state == MentionState.NEW:
+    mention, created = _mention_for(entry)
+    # A decided mention keeps what the analyst saw when deciding; a new one (even one accepted
+    # at once because a rumour already cites its entry) gets what detection found.
+    if mention.state == MentionState.NEW or created:
         mention.is_deal_candidate = detection.is_deal_candidate
         mention.deal_score = detection.deal_score
         mention.stage_hint = detection.stage_hint
@@ -189,8 +193,8 @@ def _store(entry: Entry, detection: Detection, watchlist: Watchlist) -> str | No
     return "flagged"
 
 
-def _mention_for(entry: Entry) -> Mention:
-    """The entry's mention, locked; created (accepted at once if a rumour already cites the entry)."""
+def _mention_for(entry: Entry) -> tuple[Mention, bool]:
+    """The entry's mention, locked, and whether it is new (accepted at once if a rumour already cites the entry)."""
     try:
         with transaction.atomic():
             mention, created = Mention.objects.get_or_create(entry=entry)
@@ -205,7 +209,7 @@ def _mention_for(entry: Entry) -> Mention:
                 cited.rumour,
                 timezone.now(),
             )
-    return mention
+    return mention, created
 
 
 def _quote_as_json(quote: Any, watchlist: Watchlist) -> dict[str, Any]:
@@ -223,44 +227,61 @@ def _quote_as_json(quote: Any, watchlist: Watchlist) -> dict[str, Any]:
 def _open_rumour_for(parties: set[int], named: set[int]) -> Rumour | None:
     """The open thread with exactly the deal's parties; else the most recently active one
     whose parties (two or more) the article all names."""
-    wanted = parties or named
-    candidates = (
-        Rumour.objects.filter(merged_into__isnull=True, parties__company_id__in=wanted)
-        .exclude(status__in=[Status.COMPLETED, Status.ABANDONED])
-        .prefetch_related("parties")
-        .order_by("-updated_at")
-        .distinct()[:20]
+    open_threads = Rumour.objects.filter(merged_into__isnull=True).exclude(
+        status__in=[Status.COMPLETED, Status.ABANDONED]
     )
-    fallback = None
-    for rumour in candidates:
-        party_set = {party.company_id for party in rumour.parties.all()}
-        if parties and party_set == parties:
-            return rumour
-        if fallback is None and len(party_set) >= 2 and party_set <= named:
-            fallback = rumour
-    return fallback
+    if parties:
+        exact = (
+            open_threads.annotate(
+                party_count=Count("parties", distinct=True),
+                matched=Count("parties", filter=Q(parties__company_id__in=parties), distinct=True),
+            )
+            .filter(party_count=len(parties), matched=len(parties))
+            .order_by("-updated_at")
+            .first()
+        )
+        if exact is not None:
+            return exact
+    if len(named) < 2:
+        return None
+    # Threads none of whose parties the article leaves out: no party outside the named companies.
+    return (
+        open_threads.annotate(
+            party_count=Count("parties", distinct=True),
+            matched=Count("parties", filter=Q(parties__company_id__in=named), distinct=True),
+        )
+        .filter(party_count__gte=2, matched=F("party_count"))
+        .order_by("-updated_at")
+        .first()
+    )
 
 
 # --- Story clusters ----------------------------------------------------------------------------
 
 
 def _cluster(mention: Mention, entry: Entry) -> None:
+    _serialise_clustering()
     signature = bytes(mention.signature)
     keys = fingerprint.band_keys(signature)
     published = entry.published_at
     similar_clusters: set[int] = set()
     if keys:
+        # Candidates: other outlets' articles sharing a band key, most keys first. The same feed's
+        # entries share its boilerplate (a footer, a disclaimer), not its stories.
         candidates = (
             StoryBand.objects.filter(
                 key__in=keys, mention__entry__published_at__range=(published - COPY_WINDOW, published + COPY_WINDOW)
             )
             .exclude(mention=mention)
-            .values_list("mention_id", flat=True)
-            .distinct()
+            .exclude(mention__entry__feed_id=entry.feed_id)
+            .values("mention_id")
+            .annotate(shared=Count("pk"))
+            .order_by("-shared")
+            .values_list("mention_id", flat=True)[:200]
         )
-        for other_signature, cluster_id in Mention.objects.filter(pk__in=list(candidates[:200])).values_list(
-            "signature", "cluster_id"
-        ):
+        named = set(mention.companies.values_list("pk", flat=True))
+        rows = Mention.objects.filter(pk__in=list(candidates), companies__in=named).distinct()
+        for other_signature, cluster_id in rows.values_list("signature", "cluster_id"):
             if cluster_id and fingerprint.similarity(signature, bytes(other_signature)) >= fingerprint.SAME_STORY:
                 similar_clusters.add(cluster_id)
     target = min(similar_clusters) if similar_clusters else None
@@ -273,11 +294,26 @@ def _cluster(mention: Mention, entry: Entry) -> None:
     if target is None:
         target = mention.cluster_id or StoryCluster.objects.create().pk
     if target != mention.cluster_id:
+        left = mention.cluster_id
         Mention.objects.filter(pk=mention.pk).update(cluster_id=target)
         mention.cluster_id = target
+        if left is not None:
+            StoryCluster.objects.filter(pk=left, mentions__isnull=True).delete()
     StoryBand.objects.filter(mention=mention).delete()
     StoryBand.objects.bulk_create([StoryBand(mention=mention, key=key) for key in set(keys)])
     _sources_follow_cluster(target)
+
+
+def _serialise_clustering() -> None:
+    """One clusterer at a time, until this entry's transaction commits.
+
+    Two workers scanning two outlets' copies of a wire story at once would otherwise
+    each miss the other's uncommitted bands and open two clusters. On PostgreSQL a
+    transaction-level advisory lock orders them; SQLite serialises writers anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLUSTERING_LOCK])
 
 
 def _translated_coverage(mention: Mention, entry: Entry) -> int | None:

@@ -581,3 +581,112 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint.url} ({self.state})"
+
+
+# --- Digests ------------------------------------------------------------------------------------
+
+
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class Subscription(models.Model):
+    """Who gets digests of what: a user's, or an address a staff member added.
+
+    Empty ``companies``, ``countries`` and ``sectors`` mean everything; otherwise a
+    rumour is in the digest when one of its parties matches any of them.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    email = models.EmailField(help_text="Where the digests go.")
+    frequency = models.CharField(max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.DAILY)
+    instant_alerts = models.BooleanField(default=False, help_text="Also an email at once for each status change.")
+    companies = models.ManyToManyField(Company, blank=True, related_name="subscriptions")
+    countries = models.JSONField(default=list, blank=True, help_text='ISO codes, e.g. ["ID", "SG"].')
+    sectors = models.JSONField(default=list, blank=True, help_text='Sector codes, e.g. ["fintech"].')
+    min_credibility = models.PositiveSmallIntegerField(default=0, help_text="Leave out rumours scored below this.")
+    time_zone = models.CharField(max_length=64, default="Asia/Singapore", help_text="IANA name, e.g. Asia/Jakarta.")
+    send_hour = models.PositiveSmallIntegerField(default=7, help_text="Local hour the digest is sent (0-23).")
+    send_weekday = models.PositiveSmallIntegerField(default=0, help_text="For weekly digests: 0 = Monday … 6 = Sunday.")
+    skip_empty = models.BooleanField(
+        default=False, help_text="Send nothing when nothing changed (otherwise a short 'nothing new' digest)."
+    )
+    is_active = models.BooleanField(default=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["email"], name="subscription_unique_email"),
+            models.CheckConstraint(condition=Q(send_hour__lte=23), name="subscription_send_hour_valid"),
+            models.CheckConstraint(condition=Q(send_weekday__lte=6), name="subscription_send_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_frequency_display().lower()})"
+
+
+class DeliveryKind(models.TextChoices):
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest"
+    ALERT = "alert", "Status-change alert"
+
+
+class DigestState(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped: nothing new"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown: the worker stopped while sending"
+
+
+class DigestDelivery(models.Model):
+    """One email to one subscriber for one period (or one status change): sent at most once.
+
+    The unique constraints make planning idempotent; the conditional claim
+    (planned → sending) makes sending single; a row left in *sending* by a worker that
+    died is marked *unknown* and never sent again, since the mail may have gone.
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    status_change = models.ForeignKey(
+        StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="alert_deliveries"
+    )
+    state = models.CharField(max_length=10, choices=DigestState.choices, default=DigestState.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "digest deliveries"
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "kind", "period_end"],
+                condition=Q(status_change__isnull=True),
+                name="delivery_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "status_change"],
+                condition=Q(status_change__isnull=False),
+                name="delivery_once_per_status_change",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="digest_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.subscription.email}, {self.period_end:%Y-%m-%d %H:%M}"

@@ -399,7 +399,27 @@ def rumour_change_status(
         )
         rumour_refresh(rumour=rumour)
         webhooks.event_status_changed(change)
+        _alert_subscribers(change)
     return change
+
+
+def _alert_subscribers(change: StatusChange) -> None:
+    """Plan the instant alerts in this transaction (an outbox: beat's digest tick sends any the
+    broker missed), and hand them to a worker once it commits."""
+    from rumours.digests.services import alerts_plan
+
+    ready = alerts_plan(status_change_id=change.pk)
+    if ready:
+        transaction.on_commit(lambda: _enqueue_alerts(ready))
+
+
+def _enqueue_alerts(delivery_ids: list[int]) -> None:
+    from rumours.tasks import send_digests
+
+    try:
+        send_digests.delay(delivery_ids)
+    except Exception:  # the broker is down: the rows stay planned and the next digest tick sends them
+        logger.warning("could not enqueue %d alert(s); the digest tick will send them", len(delivery_ids))
 
 
 def status_change_retract(*, change: StatusChange, retracted_by: User, reason: str) -> StatusChange:

@@ -72,3 +72,38 @@ def scan_entries(entry_ids: list[int], **kwargs: Any) -> int:
         summary.deal_candidates,
     )  # fmt: skip
     return summary.flagged
+
+
+@shared_task(name="rumours.plan_digests", ignore_result=True, time_limit=300)
+def plan_digests(**kwargs: Any) -> int:
+    """Beat, every 15 minutes: mark dead workers' deliveries unknown, plan what is due, enqueue batches."""
+    from django.conf import settings
+
+    from rumours.digests.services import deliveries_plan, deliveries_sweep
+
+    stale = deliveries_sweep()
+    if stale:
+        logger.warning("%d digest deliveries were left mid-send by a stopped worker; marked unknown", stale)
+    ready = deliveries_plan()
+    batch = settings.DIGEST_SEND_BATCH
+    for start in range(0, len(ready), batch):
+        send_digests.delay(ready[start : start + batch])
+    return len(ready)
+
+
+@shared_task(
+    name="rumours.send_digests",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def send_digests(delivery_ids: list[int], **kwargs: Any) -> dict[str, int]:
+    """Send planned deliveries; each is claimed first, so a duplicate or retried task sends nothing twice."""
+    from rumours.digests.services import deliveries_send
+
+    return deliveries_send(delivery_ids=delivery_ids)

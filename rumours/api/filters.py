@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import django_filters
@@ -14,7 +15,7 @@ from rumours.models import Company, DealType, Rumour, Sector, Status, normalise_
 def companies_matching(value: str) -> list[int]:
     """Company ids for an id, slug, name, ticker (``IDX:GOTO`` or ``GOTO``) or any alias."""
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", value):
         return [int(value)]
     folded = normalise_alias(value)
     ids = set(

@@ -8,6 +8,7 @@ sources, quotes and history are prefetched, filtered to what was known at
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -371,7 +372,7 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
             mentions = mentions.filter(companies__in=ids).distinct()
         cluster = params.get("cluster")
         if cluster is not None:
-            if not cluster.isdigit():
+            if not re.fullmatch(r"[0-9]{1,18}", cluster):
                 raise ValidationError({"cluster": ["A cluster id is a whole number."]})
             mentions = mentions.filter(cluster_id=int(cluster))
         return mentions

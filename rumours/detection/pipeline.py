@@ -214,7 +214,12 @@ def _ambiguous_hit_holds(hit: Hit, folded: FoldedText, term_hits: list[TermHit],
     if _context_next_to(hit, folded, term_hits):
         return True
     short = len(hit.alias.text) <= 2 and written_as_company is not None  # "Be", "JD"; not 고투
-    if written_as_company and not short and not _sentence_initial_or_headline(hit, folded):
+    if (
+        written_as_company
+        and not short
+        and not _sentence_initial_or_headline(hit, folded)
+        and not _inside_a_longer_name(hit, folded)
+    ):
         return True
     return co_mentioned and not short
 
@@ -236,6 +241,15 @@ def _context_next_to(hit: Hit, folded: FoldedText, term_hits: list[TermHit]) -> 
         if 0 <= gap <= reach and "\n" not in folded.folded[min(term.end, hit.end) : max(term.start, hit.start)]:
             return True
     return False
+
+
+def _inside_a_longer_name(hit: Hit, folded: FoldedText) -> bool:
+    """ "South China Sea", "Sea Games", "Red Line": a capital that belongs to another proper name."""
+    start, end = folded.original_span(hit.start, hit.end)
+    text = folded.original
+    before = re.search(r"([A-Za-z][\w'’-]*)\s+$", text[max(0, start - 30) : start])
+    after = re.match(r"\s+([A-Za-z][\w'’-]*)", text[end : end + 30])
+    return bool((before and before.group(1)[0].isupper()) or (after and after.group(1)[0].isupper()))
 
 
 def _sentence_initial_or_headline(hit: Hit, folded: FoldedText) -> bool:

@@ -103,6 +103,13 @@ def find_quotes(
     suggestions: list[QuoteSuggestion] = []
     last_speaker: Speaker | None = None
     last_end = -1
+    # "…," Hungate said: after the first mention the press uses the surname alone. Every
+    # known person the article names, and every speaker read so far, answers to theirs.
+    by_surname = {
+        _surname(people.names[hit.owner_id]): _person(people, hit.owner_id)
+        for hit in people.index.hits(FoldedText(text))
+        if _surname(people.names[hit.owner_id])
+    }
     for match in _QUOTE_PAIRS.finditer(text):
         group = next(name for name, value in match.groupdict().items() if value is not None)
         quoted = match.group(group)
@@ -123,8 +130,12 @@ def find_quotes(
         if verbs or glued or before.rstrip().endswith((":", "：")):
             roles = [hit for hit in cues if hit.kind == "roles"]
             boundary = attribution.folded.index("\u2029")
-            speaker = _known_speaker(attribution, boundary, people) or _read_speaker(
-                attribution, boundary, language=language, roles=roles, verbs=verbs, companies=companies
+            speaker = (
+                _known_speaker(attribution, boundary, people)
+                or _read_speaker(
+                    attribution, boundary, language=language, roles=roles, verbs=verbs, companies=companies
+                )
+                or _speaker_by_surname(attribution.original, by_surname)
             )
             if speaker is None and last_speaker is not None and (_PRONOUNS.search(before) or _PRONOUNS.search(after)):
                 speaker = last_speaker
@@ -135,6 +146,8 @@ def find_quotes(
             continue
         name, person_id, role, company_id = speaker
         last_speaker, last_end = speaker, match.end()
+        if _surname(name):
+            by_surname.setdefault(_surname(name), speaker)
         start = match.start(group)
         stance = _stance(lexicon.find(FoldedText(quoted)), language=language)
         suggestions.append(
@@ -206,14 +219,28 @@ def _nearest(hits: Iterable[Hit], boundary: int) -> Hit | None:
     return min(hits, key=lambda hit: min(abs(hit.start - boundary), abs(hit.end - boundary)), default=None)
 
 
-def _known_speaker(
-    attribution: FoldedText, boundary: int, people: People
-) -> tuple[str, int | None, str, int | None] | None:
+def _known_speaker(attribution: FoldedText, boundary: int, people: People) -> Speaker | None:
     hit = _nearest(people.index.hits(attribution), boundary)
-    if hit is None:
-        return None
-    person_id = hit.owner_id
+    return None if hit is None else _person(people, hit.owner_id)
+
+
+def _person(people: People, person_id: int) -> Speaker:
     return people.names[person_id], person_id, people.roles.get(person_id, ""), people.companies.get(person_id)
+
+
+def _surname(name: str) -> str:
+    """The last word of a Latin-script name of two words or more, folded; "" otherwise."""
+    words = name.split()
+    if len(words) < 2 or not words[-1][:1].isascii() or not words[-1][:1].isalpha() or len(words[-1]) < 3:
+        return ""
+    return words[-1].casefold()
+
+
+def _speaker_by_surname(attribution: str, by_surname: dict[str, Speaker]) -> Speaker | None:
+    for word in re.findall(r"[A-Z][\w'’-]+", attribution):
+        if word.casefold() in by_surname:
+            return by_surname[word.casefold()]
+    return None
 
 
 def _read_speaker(

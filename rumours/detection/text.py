@@ -156,10 +156,13 @@ def sentences(text: str) -> list[Sentence]:
     result: list[Sentence] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        candidate = text[start : match.end()].strip()
-        if "\n" not in match.group(0) and _ends_with_abbreviation(candidate, following=text[match.end() :]):
+        # Only the word before the stop decides: looking no further keeps this linear
+        # even for text made of nothing but "Mr. Mr. Mr. …".
+        if "\n" not in match.group(0) and _ends_with_abbreviation(
+            text[max(start, match.start() - 24) : match.start() + 1], following=text[match.end() : match.end() + 1]
+        ):
             continue
-        if candidate:
+        if text[start : match.end()].strip():
             result.append(_trimmed(text, start, match.end()))
         start = match.end()
     if text[start:].strip():
@@ -168,7 +171,7 @@ def sentences(text: str) -> list[Sentence]:
 
 
 def _ends_with_abbreviation(sentence: str, *, following: str) -> bool:
-    match = re.search(r"([\w.]+)\.$", sentence)
+    match = re.search(r"([\w.]+)\.[\"”’)\]]*\s*$", sentence)
     if match is None:
         return False
     word = match.group(1)

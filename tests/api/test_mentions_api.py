@@ -295,3 +295,10 @@ def test_it_runs_the_same_number_of_queries_whatever_the_page_size(api, watchlis
 
     assert (rows_few, rows_many) == (10, 30)
     assert few == many
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999", "1e3"])
+def test_it_refuses_a_cluster_id_that_is_not_a_plain_number(api, inbox, value):
+    response = api.get(MENTIONS, {"cluster": value})
+
+    assert response.status_code == 400

@@ -278,3 +278,11 @@ def test_it_reads_only_the_first_part_of_an_oversized_entry():
     assert detection.is_deal_candidate
     assert LAZADA not in detection.companies
     assert len(body) > 100 * MAX_TEXT
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tensions in the South China Sea rose again on Monday.", "Vietnam topped the medal table at the Sea Games."],
+)
+def test_it_does_not_take_sea_inside_another_proper_name_for_sea_limited(text):
+    assert SEA not in companies_in(text, title="Regional news")

@@ -314,3 +314,26 @@ def test_it_suggests_quotes_from_a_whole_article() -> None:
     assert [(quote.text, quote.person_id) for quote in detection.quotes] == [
         ("The bar for such a deal is very high,", ALEX_HUNGATE)
     ]
+
+
+def test_it_attributes_a_quote_to_a_surname_the_article_introduced() -> None:
+    # given: the full name first, then the surname alone, as English copy does
+    text = (
+        "Grab president Alex Hungate spoke at an investor event on Tuesday. "
+        '"The bar for such a deal is very high," Hungate said.'
+    )
+
+    # then
+    assert said(text, "en") == [("The bar for such a deal is very high,", "Alex Hungate")]
+
+
+def test_it_attributes_a_quote_to_the_surname_of_a_speaker_it_read_earlier() -> None:
+    text = (
+        '"We are not in talks with anyone," said Budi Santoso, chief financial officer of Bukalapak. '
+        'Asked again later, "Nothing has changed," Santoso told reporters.'
+    )
+
+    assert said(text, "en") == [
+        ("We are not in talks with anyone,", "Budi Santoso"),
+        ("Nothing has changed,", "Budi Santoso"),
+    ]

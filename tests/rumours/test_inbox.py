@@ -291,3 +291,19 @@ def test_it_dismisses_with_the_admin_action(inbox, staff_client):
     mention = Mention.objects.get(pk=inbox["new"].pk)
     assert (mention.state, mention.state_changed_by) == (MentionState.DISMISSED, staff_client.user)
     assert list(staff_client.get(INBOX, EVERY_ROW).context["cl"].result_list) == []
+
+
+def test_it_folds_copies_into_the_first_one_the_filters_let_through(watchlist, feed, staff_client):
+    # given: one story whose first copy is not deal news and whose later copy is
+    first = make_entry(feed=feed, title="GoTo weighs options", days_ago=2)
+    later = make_entry(feed=feed, title="GoTo and Grab Holdings revive merger talks", days_ago=1)
+    mentions_scan(entry_ids=[first.pk, later.pk])
+    story = Mention.objects.get(entry=first).cluster
+    Mention.objects.filter(entry=later).update(cluster=story, is_deal_candidate=True)
+    Mention.objects.filter(entry=first).update(is_deal_candidate=False)
+
+    # when: the default inbox (deal news, one row per story)
+    response = staff_client.get(INBOX)
+
+    # then
+    assert [m.entry for m in response.context["cl"].result_list] == [later]

@@ -864,3 +864,38 @@ def test_the_scan_task_returns_how_many_entries_it_flagged(three_entries):
     # safe to run twice
     assert scan_entries.apply(args=(ids,)).get() == 2
     assert Mention.objects.count() == 2
+
+
+# --- Review fixes --------------------------------------------------------------------------------
+
+
+def test_it_does_not_cluster_articles_that_share_only_their_outlets_footer(watchlist, feeds, start):
+    # given: two different stories from one outlet, each a line long, with the same long footer
+    footer = (
+        " DealStreet Asia is an independent newsletter on deals in Southeast Asian technology. Subscribe for "
+        "daily coverage of mergers, acquisitions and funding rounds across Indonesia, Singapore and Vietnam."
+    )
+    first = scanned(
+        publish(feeds["daily"], "GoTo in talks to buy Tiki", "GoTo is in talks to buy Tiki." + footer, at=start)
+    )
+    second = scanned(
+        publish(feeds["daily"], "Lazada mulls sale of unit", "Lazada weighs selling a unit." + footer, at=start)
+    )
+
+    # then
+    assert first.cluster_id != second.cluster_id
+
+
+def test_it_fills_in_what_detection_found_for_an_entry_a_rumour_already_cites(watchlist, feeds, start, make_rumour):
+    # given: an analyst attached the article before the scan task ran
+    entry = publish(feeds["wire"], DEAL_TITLE, DEAL_BODY, at=start)
+    rumour = make_rumour(title="GoTo–Grab merger", companies=[watchlist["GoTo"], watchlist["Grab"]])
+    rumour_attach_source(rumour=rumour, entry=entry, added_by=None)
+
+    # when
+    mention = scanned(entry)
+
+    # then: accepted onto the thread, and still showing what the article says
+    assert (mention.state, mention.rumour) == (MentionState.ACCEPTED, rumour)
+    assert mention.is_deal_candidate
+    assert {c.name for c in mention.companies.all()} == {"GoTo", "Grab"}
