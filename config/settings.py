@@ -251,7 +251,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "ENUM_NAME_OVERRIDES": {"RumourStatusEnum": "rumours.models.Status"},
+    "ENUM_NAME_OVERRIDES": {"RumourStatusEnum": "rumours.models.Status", "SectorEnum": "rumours.models.Sector"},
 }
 
 # --- Rumours ----------------------------------------------------------------------------

@@ -20,11 +20,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from rumours import forms, mentions, services, timeline, webhooks
 from rumours.detection.text import plain_text
+from rumours.digests import rendering as digest_rendering
+from rumours.digests import services as digest_services
 from rumours.models import (
     ApiKey,
     Company,
     CompanyAlias,
     DealType,
+    DigestDelivery,
     Mention,
     MentionState,
     Party,
@@ -36,6 +39,7 @@ from rumours.models import (
     Source,
     Status,
     StatusChange,
+    Subscription,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -829,6 +833,92 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     search_fields = ["event_id", "endpoint__url"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- Digests ------------------------------------------------------------------------------------
+
+
+class DigestDeliveryInline(admin.TabularInline):
+    model = DigestDelivery
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ("kind", "period_end", "state", "attempts", "subject", "sent_at", "last_error")
+    readonly_fields = fields
+    ordering = ["-period_end", "-id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DigestDelivery]:
+        return super().get_queryset(request).order_by("-period_end", "-id")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["email", "user", "frequency", "instant_alerts", "time_zone", "send_hour", "is_active", "preview"]
+    list_filter = ["frequency", "instant_alerts", "is_active"]
+    search_fields = ["email", "user__username"]
+    autocomplete_fields = ["user", "companies"]
+    readonly_fields = ["unsubscribed_at", "created_at", "updated_at"]
+    inlines = [DigestDeliveryInline]
+    fieldsets = [
+        (None, {"fields": ["email", "user", "is_active", "unsubscribed_at"]}),
+        ("What", {"fields": ["frequency", "instant_alerts", "companies", "countries", "sectors", "min_credibility"]}),
+        ("When", {"fields": ["time_zone", "send_hour", "send_weekday", "skip_empty"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="rumours_subscription_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="")
+    def preview(self, subscription: Subscription) -> SafeString:
+        url = reverse("admin:rumours_subscription_preview", args=[subscription.pk])
+        return format_html('<a class="button" href="{}">Preview next digest</a>', url)
+
+    def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
+        try:
+            digest_services.subscription_validate(
+                time_zone=obj.time_zone,
+                send_hour=obj.send_hour,
+                send_weekday=obj.send_weekday,
+                min_credibility=obj.min_credibility,
+            )
+        except ValueError as exc:
+            self.message_user(request, f"Saved, but check it: {exc}", messages.WARNING)
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The subscriber's next digest as it stands now, rendered as the email's HTML part."""
+        subscription = get_object_or_404(Subscription.objects.prefetch_related("companies"), pk=pk)
+        if not self.has_view_permission(request, subscription):
+            raise PermissionDenied
+        digest = digest_services.digest_preview(subscription=subscription)
+        message = digest_rendering.digest_message(digest)
+        html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+        return HttpResponse(html)  # our own template, escaped and inlined: not user HTML
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["period_end", "kind", "subscription", "state", "attempts", "subject", "sent_at"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["subscription"]
+    search_fields = ["subscription__email", "message_id", "subject"]
+    readonly_fields = [f.name for f in DigestDelivery._meta.fields]
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

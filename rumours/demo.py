@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from rumours.models import Company, DealType, PartyRole, Person, Rumour, Source, Stance, Status
+from rumours.models import Company, DealType, PartyRole, Person, Rumour, Source, Stance, Status, Subscription
 from rumours.services import (
     AliasSpec,
     PartySpec,
@@ -262,3 +262,19 @@ def _tiktok_tokopedia(analyst: User | None) -> None:
         rumour=rumour, status=Status.COMPLETED, effective_at=moment, recorded_at=moment, recorded_by=analyst,
         evidence_source=closed, note="Completed: 75 % of Tokopedia now held by TikTok.",
     )  # fmt: skip
+
+
+DEMO_SUBSCRIBER = "demo-subscriber@example.invalid"
+
+
+def demo_subscriber() -> Subscription:
+    """A subscriber following Grab and GoTo, daily at 08:00 in Singapore, with instant alerts.
+
+    Created after the demo threads, so their back-filled history raises no alerts.
+    """
+    subscription, _ = Subscription.objects.get_or_create(
+        email=DEMO_SUBSCRIBER,
+        defaults={"time_zone": "Asia/Singapore", "send_hour": 8, "instant_alerts": True},
+    )
+    subscription.companies.add(*Company.objects.filter(name__in=["Grab", "GoTo"]))
+    return subscription

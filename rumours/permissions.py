@@ -41,9 +41,13 @@ ANALYST_CODENAMES = {
     ],
 }  # fmt: skip
 EDITOR_EXTRA = {
-    "rumours": ["retract_status", "merge_rumours"],
+    # Subscribers' addresses are personal data: editors manage them, analysts and read-only staff do not see them.
+    "rumours": [
+        "retract_status", "merge_rumours",
+        "view_subscription", "add_subscription", "change_subscription", "view_digestdelivery",
+    ],
     "tracker": ["add_feed", "change_feed"],
-}
+}  # fmt: skip
 
 GROUPS = {
     "Read-only staff": [VIEW_MODELS],

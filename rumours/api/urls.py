@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from rumours.api import views
+from rumours.api import subscriptions, views
 from rumours.api.exports import StatusChangeFeed
 
 router = DefaultRouter()
@@ -10,6 +10,7 @@ router.register("rumours", views.RumourViewSet, basename="rumour")
 router.register("quotes", views.QuoteViewSet, basename="quote")
 router.register("mentions", views.MentionViewSet, basename="mention")
 router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("status-changes/", views.StatusChangeListView.as_view(), name="status-changes"),

@@ -45,6 +45,7 @@ from rumours.models import (
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=15)
+HISTORY_LOAD = timedelta(hours=1)
 _BACKOFF = [timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)]
 
 
@@ -172,6 +173,8 @@ def alerts_plan(*, status_change_id: int) -> list[int]:
     change = StatusChange.objects.select_related("rumour").filter(pk=status_change_id).first()
     if change is None or change.retracted_at is not None:
         return []
+    if change.changed_at - change.recorded_at > HISTORY_LOAD:
+        return []  # history typed in after the fact (recorded_at set in the past): not news to alert on
     from rumours.digests.content import _Follows  # the same matching rule as digests
 
     parties = [

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from rumours.demo import demo_threads, demo_watchlist
+from rumours.demo import demo_subscriber, demo_threads, demo_watchlist
 from rumours.mentions import mentions_scan
 from tracker.demo import DEMO_FEEDS
 from tracker.models import Entry
@@ -46,6 +46,12 @@ class Command(BaseCommand):
         built = demo_threads(analyst=analyst)
         mentions_scan(entry_ids=demo_entries)  # now that the threads exist, suggest them
         self.stdout.write(f"Inbox: {flagged} flagged article(s); {built} demo rumour thread(s) built.")
+        subscriber = demo_subscriber()
+        self.stdout.write(
+            f"Digests: {subscriber.email} follows Grab and GoTo (daily, 08:00 Asia/Singapore); mail goes to "
+            f"{settings.EMAIL_FILE_PATH if 'filebased' in settings.EMAIL_BACKEND else settings.EMAIL_BACKEND}. "
+            f"Send one now: manage.py send_digests --user {subscriber.email} --now"
+        )
 
     def _demo_user(self, *, no_user: bool) -> Any:
         if no_user or not settings.DEBUG:

@@ -45,6 +45,10 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{len(digests)} digest(s) due; nothing sent (dry run).")
             return
+        if options["now"]:
+            # Off-schedule: a digest only for those with something new (a second run a minute later sends nothing).
+            built = digests_build([DigestRequest(d.subscription, d.kind, d.start, d.end) for d in due])
+            due = [planned for planned, digest in zip(due, built, strict=True) if not digest.is_empty]
         deliveries_sweep(now=now)
         ready = deliveries_plan(now=now, digests=due, subscriptions=subscriptions)
         outcome = deliveries_send(delivery_ids=ready, now=now)
