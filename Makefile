@@ -1,5 +1,5 @@
 # Thin aliases for the scripts in scripts/ (which need only bash and Python).
-.PHONY: run test lint bench bench-api bench-detection evaluate lock clean
+.PHONY: run test lint bench bench-api bench-detection bench-digests evaluate lock clean
 
 run:
 	scripts/run
@@ -24,6 +24,10 @@ bench-api:
 bench-detection:
 	scripts/bootstrap dev
 	.venv/bin/python -m tests.benchmarks.detection
+
+bench-digests:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.digests
 
 evaluate:
 	scripts/bootstrap dev

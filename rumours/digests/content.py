@@ -27,6 +27,8 @@ from django.db.models import Prefetch
 from rumours.models import Party, Quote, Rumour, Source, Status, StatusChange, Subscription
 
 SOURCES_PER_RUMOUR = 3
+# An email past ~100 kB is clipped by Gmail, and no one reads forty rumours on a phone.
+RUMOURS_PER_DIGEST = 20
 _STATUS_WEIGHT: dict[str, int] = {
     Status.COMPLETED: 100,
     Status.AGREED: 90,
@@ -70,7 +72,8 @@ class Digest:
     kind: str
     start: datetime
     end: datetime
-    updates: list[RumourUpdate]
+    updates: list[RumourUpdate]  # the most important RUMOURS_PER_DIGEST
+    more: int = 0  # how many less important rumours moved too
 
     @property
     def is_empty(self) -> bool:
@@ -92,10 +95,20 @@ def digests_build(requests: Sequence[DigestRequest]) -> list[Digest]:
     start = min(request.start for request in requests)
     end = max(request.end for request in requests)
     events = _Events.load(start, end)
-    return [
-        Digest(request.subscription, request.kind, request.start, request.end, events.updates_for(request))
-        for request in requests
-    ]
+    digests = []
+    for request in requests:
+        updates = events.updates_for(request)
+        digests.append(
+            Digest(
+                request.subscription,
+                request.kind,
+                request.start,
+                request.end,
+                updates[:RUMOURS_PER_DIGEST],
+                more=max(0, len(updates) - RUMOURS_PER_DIGEST),
+            )
+        )
+    return digests
 
 
 class _Events:

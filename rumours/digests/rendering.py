@@ -41,7 +41,7 @@ def subject_of(digest: Digest) -> str:
     if digest.is_empty:
         return f"{label} digest: nothing new on your watchlist"
     first = digest.updates[0]
-    more = len(digest.updates) - 1
+    more = len(digest.updates) - 1 + digest.more
     tail = f" · {more} more update{'s' * (more > 1)}" if more else ""
     return f"{first.rumour.title}: {first.headline}{tail}"[:290]
 

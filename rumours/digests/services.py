@@ -214,6 +214,18 @@ def deliveries_send(*, delivery_ids: Sequence[int], now: datetime | None = None)
     outcome: dict[str, int] = {}
     if not claimed:
         return outcome
+    try:
+        return _send_claimed(claimed, outcome)
+    except Exception:
+        # Nothing of this batch left yet (no mail is sent before everything is built, and each
+        # sent one is recorded at once): hand back what is still only claimed, for the retry.
+        DigestDelivery.objects.filter(pk__in=claimed, state=DigestState.SENDING, message_id="").update(
+            state=DigestState.PLANNED, claimed_at=None
+        )
+        raise
+
+
+def _send_claimed(claimed: list[int], outcome: dict[str, int]) -> dict[str, int]:
     deliveries = list(
         DigestDelivery.objects.filter(pk__in=claimed)
         .select_related("subscription", "status_change__rumour", "status_change__evidence_source")
