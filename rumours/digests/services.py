@@ -282,13 +282,13 @@ def _send_one(delivery: DigestDelivery, digest: Digest | None, connection: Any) 
     if digest is not None and digest.is_empty and subscription.skip_empty:
         return _record(delivery, DigestState.SKIPPED, error="Nothing new, and the subscriber skips empty digests.")
     message_id = make_msgid(domain="digests.rumours.local")
-    # The id is recorded before the mail leaves, so even an *unknown* row names its message.
-    DigestDelivery.objects.filter(pk=delivery.pk).update(message_id=message_id)
     if digest is not None:
         message = digest_message(digest, message_id=message_id)
     else:
         assert delivery.status_change is not None
         message = alert_message(subscription, delivery.status_change, message_id=message_id)
+    # Rendered: the id is recorded just before the mail leaves, so even an *unknown* row names its message.
+    DigestDelivery.objects.filter(pk=delivery.pk).update(message_id=message_id)
     message.connection = connection
     try:
         message.send()

@@ -22,6 +22,7 @@ def test_it_renders_the_demo_digest_readably_on_a_phone(browser, settings, tmp_p
     call_command("load_demo", "--no-user", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("send_digests", "--user", DEMO_SUBSCRIBER, "--now", stdout=open(os.devnull, "w"))  # noqa: SIM115
     (message,) = mail.outbox
+    assert isinstance(message, mail.EmailMultiAlternatives)
     html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
     path = tmp_path / "digest.html"
     path.write_text(html, encoding="utf-8")
