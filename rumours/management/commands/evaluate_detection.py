@@ -16,7 +16,8 @@ class Command(BaseCommand):
         "Measure detection on a labelled corpus (default: the one under tests/detection/corpus): deal "
         "precision/recall/F1, stage and party accuracy, quote precision/recall, cluster purity, per "
         "language. Runs the real scan in a transaction it rolls back; with --bundled-watchlist the "
-        "bundled companies and people are loaded into that transaction first."
+        "bundled companies and people are loaded into that transaction first. Run it on a scratch database "
+        "(make evaluate uses var/evaluate.sqlite3): corpus items are clustered against the mentions stored there."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
