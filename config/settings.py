@@ -18,6 +18,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config import env
 
@@ -158,6 +159,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", default=False)
+# One queue per kind of work, so a slow one cannot starve another: polling (I/O bound,
+# many), detection (CPU bound), email (digests, alerts, webhooks: outside services),
+# default (beat's short housekeeping ticks). A worker started without -Q consumes all
+# four (the embedded set-up, the tests); production runs workers per queue (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "polling", "detection", "email")]
+CELERY_TASK_ROUTES = {
+    "tracker.poll_feed": {"queue": "polling"},
+    "rumours.scan_entries": {"queue": "detection"},
+    "rumours.send_digests": {"queue": "email"},
+    "rumours.deliver_webhook": {"queue": "email"},
+}
 # Polling is I/O bound and idempotent: take one task at a time, acknowledge it
 # after the work so a killed worker's task is delivered again.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
