@@ -290,3 +290,7 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="SEA Deal Rumours 
 SITE_URL = env.string("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DIGEST_SEND_BATCH = env.integer("DIGEST_SEND_BATCH", default=50)
 DIGEST_MAX_ATTEMPTS = env.integer("DIGEST_MAX_ATTEMPTS", default=5)
+
+# --- Health -----------------------------------------------------------------------------
+HEALTH_BEAT_STALE_SECONDS = env.integer("HEALTH_BEAT_STALE_SECONDS", default=5 * 60)
+HEALTH_QUEUE_WARN = env.integer("HEALTH_QUEUE_WARN", default=5000)

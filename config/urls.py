@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config import health
 from rumours.digests import views as digest_views
 from tracker.views import demo_feed
 
@@ -20,6 +21,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("digests/unsubscribe/<str:token>/", digest_views.unsubscribe, name="digest-unsubscribe"),
     path("digests/manage/<str:token>/", digest_views.manage, name="digest-manage"),
+    path("health/live/", health.live, name="health-live"),
+    path("health/", health.ready, name="health"),
 ]
 
 if settings.TRACKER_SERVE_DEMO_FEEDS:

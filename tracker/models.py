@@ -156,3 +156,13 @@ class PollLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed_id} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Heartbeat(models.Model):
+    """The last time a periodic process proved it was alive (``beat``: the dispatcher's tick)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -35,7 +35,7 @@ from django.utils.module_loading import import_string
 
 from tracker import scheduling
 from tracker.fetching import FetchError, FetchPolicy, FetchResult, fetch
-from tracker.models import Entry, Feed, OutletTier, PollLog, PollOutcome
+from tracker.models import Entry, Feed, Heartbeat, OutletTier, PollLog, PollOutcome
 from tracker.parsing import FeedParseError, ParsedEntry, ParsedFeed, normalise_language, parse_feed
 
 logger = logging.getLogger(__name__)
@@ -581,3 +581,7 @@ def poll_logs_prune(*, older_than_days: int | None = None) -> int:
     days = older_than_days if older_than_days is not None else settings.TRACKER_POLL_LOG_DAYS
     deleted, _ = PollLog.objects.filter(started_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
+
+
+def heartbeat_record(*, name: str) -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -22,6 +22,7 @@ def dispatch_due_feeds(**kwargs: Any) -> int:
     A claim that is never enqueued (the broker went away mid-loop) expires with its
     lease and the feed is claimed again, so nothing is lost.
     """
+    services.heartbeat_record(name="beat")  # health checks read it: beat and a default-queue worker are alive
     claims = services.feeds_claim_due()
     for claim in claims:
         poll_feed.delay(claim.feed_id, str(claim.token))
