@@ -60,11 +60,11 @@ def test_it_fails_with_503_when_the_broker_does_not_answer(client):
 
     dispatch_due_feeds()
     previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf["broker_url"] = "redis://127.0.0.1:1/0"
     try:
         response = client.get("/health/")
     finally:
-        app.conf.broker_url = previous
+        app.conf["broker_url"] = previous
 
     # then: out of rotation, and says why without leaking the address
     assert response.status_code == 503
