@@ -18,3 +18,4 @@ TRACKER_CONNECT_TIMEOUT = 3.0
 TRACKER_LEASE_SECONDS = 600
 TRACKER_SERVE_DEMO_FEEDS = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+SECURE_SSL_REDIRECT = False  # the test client and the live server speak plain HTTP
