@@ -190,7 +190,7 @@ class FeedAdmin(admin.ModelAdmin):
     def interval(self, feed: Feed) -> str:
         return f"{feed.poll_interval // 60} min"
 
-    @admin.action(description="Poll selected feeds now")
+    @admin.action(description="Poll selected feeds now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         claims = services.feeds_claim(feed_ids=queryset.values_list("pk", flat=True))
         for claim in claims:
@@ -200,12 +200,12 @@ class FeedAdmin(admin.ModelAdmin):
         if busy:
             self.message_user(request, f"{busy} feed(s) are being polled already.", messages.WARNING)
 
-    @admin.action(description="Pause selected feeds")
+    @admin.action(description="Pause selected feeds", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = services.feed_pause(feed_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Paused {count} feed(s).", messages.SUCCESS)
 
-    @admin.action(description="Resume selected feeds (also re-enables disabled ones)")
+    @admin.action(description="Resume selected feeds (also re-enables disabled ones)", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = services.feed_resume(feed_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Resumed {count} feed(s); they are due now.", messages.SUCCESS)

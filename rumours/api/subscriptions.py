@@ -25,7 +25,10 @@ class OwnSubscriptions(permissions.BasePermission):
     message = "Send your API key: subscriptions belong to the key's user."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.auth, ApiKey) or bool(request.user and request.user.is_staff)
+        if isinstance(request.auth, ApiKey):
+            return True
+        # A staff session may look (the browsable API); writes are the key owner's own.
+        return request.method in permissions.SAFE_METHODS and bool(request.user and request.user.is_staff)
 
 
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
