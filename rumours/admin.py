@@ -72,6 +72,16 @@ class CompanyAliasInline(admin.TabularInline):
     fields = ["alias", "language", "is_ambiguous"]
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """For rows the system writes (the inbox, deliveries): listed and read, never added or edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "sector", "ticker_list", "alias_list", "rumour_count"]
@@ -575,7 +585,7 @@ class CopiesFilter(admin.SimpleListFilter):
 
 
 @admin.register(Mention)
-class InboxAdmin(admin.ModelAdmin):
+class InboxAdmin(RecordAdmin):
     list_display = ["article", "deal", "parties_or_companies", "quote_count", "copies", "suggestion", "decide"]
     list_filter = [StateFilter, DealFilter, CopiesFilter, "stage_hint", CompanyMentionFilter, "entry__language"]
     search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]
@@ -604,12 +614,6 @@ class InboxAdmin(admin.ModelAdmin):
             path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="rumours_mention_review"),
             *super().get_urls(),
         ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("rumours.view_mention") or request.user.has_perm("rumours.view_rumour")
@@ -827,19 +831,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(RecordAdmin):
     list_display = ["created_at", "event_type", "endpoint", "state", "attempts", "last_status_code", "next_attempt_at"]
     list_filter = ["state", "event_type"]
     list_select_related = ["endpoint"]
     search_fields = ["event_id", "endpoint__url"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- Digests ------------------------------------------------------------------------------------
@@ -889,15 +887,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">Preview next digest</a>', url)
 
     def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
-        try:
-            digest_services.subscription_validate(
-                time_zone=obj.time_zone,
-                send_hour=obj.send_hour,
-                send_weekday=obj.send_weekday,
-                min_credibility=obj.min_credibility,
-            )
-        except ValueError as exc:
-            self.message_user(request, f"Saved, but check it: {exc}", messages.WARNING)
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
 
@@ -913,16 +902,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
+class DigestDeliveryAdmin(RecordAdmin):
     list_display = ["period_end", "kind", "subscription", "state", "attempts", "subject", "sent_at"]
     list_filter = ["state", "kind"]
     list_select_related = ["subscription"]
     search_fields = ["subscription__email", "message_id", "subject"]
     readonly_fields = [f.name for f in DigestDelivery._meta.fields]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

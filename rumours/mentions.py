@@ -53,6 +53,7 @@ from rumours.models import (
     transition_allowed,
 )
 from tracker.models import Entry
+from tracker.services import entry_set_language
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +161,7 @@ def mentions_scan(*, entry_ids: Sequence[int]) -> ScanSummary:
 
 
 def _store(entry: Entry, detection: Detection, watchlist: Watchlist) -> str | None:
-    if detection.language and detection.language != entry.language:
-        Entry.objects.filter(pk=entry.pk).update(language=detection.language)
-        entry.language = detection.language
+    entry_set_language(entry=entry, language=detection.language)
     if not detection.companies:
         # edited so that it no longer names anyone: it leaves the inbox unless decided
         deleted, _ = Mention.objects.filter(entry=entry, state=MentionState.NEW).delete()

@@ -13,6 +13,8 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -591,6 +593,16 @@ class DigestFrequency(models.TextChoices):
     WEEKLY = "weekly", "Weekly"
 
 
+def validate_time_zone(name: str) -> None:
+    """A model validator, so the admin, the subscriber's page and the API all refuse the same way."""
+    from rumours.digests.schedule import UnknownTimeZoneError, zone
+
+    try:
+        zone(name)
+    except UnknownTimeZoneError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class Subscription(models.Model):
     """Who gets digests of what: a user's, or an address a staff member added.
 
@@ -607,10 +619,19 @@ class Subscription(models.Model):
     companies = models.ManyToManyField(Company, blank=True, related_name="subscriptions")
     countries = models.JSONField(default=list, blank=True, help_text='ISO codes, e.g. ["ID", "SG"].')
     sectors = models.JSONField(default=list, blank=True, help_text='Sector codes, e.g. ["fintech"].')
-    min_credibility = models.PositiveSmallIntegerField(default=0, help_text="Leave out rumours scored below this.")
-    time_zone = models.CharField(max_length=64, default="Asia/Singapore", help_text="IANA name, e.g. Asia/Jakarta.")
-    send_hour = models.PositiveSmallIntegerField(default=7, help_text="Local hour the digest is sent (0-23).")
-    send_weekday = models.PositiveSmallIntegerField(default=0, help_text="For weekly digests: 0 = Monday … 6 = Sunday.")
+    min_credibility = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)], help_text="Leave out rumours scored below this (0-100)."
+    )
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Singapore", validators=[validate_time_zone],
+        help_text="IANA name, e.g. Asia/Jakarta.",
+    )  # fmt: skip
+    send_hour = models.PositiveSmallIntegerField(
+        default=7, validators=[MaxValueValidator(23)], help_text="Local hour the digest is sent (0-23)."
+    )
+    send_weekday = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(6)], help_text="For weekly digests: 0 = Monday … 6 = Sunday."
+    )
     skip_empty = models.BooleanField(
         default=False, help_text="Send nothing when nothing changed (otherwise a short 'nothing new' digest)."
     )

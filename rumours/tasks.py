@@ -51,17 +51,19 @@ def retry_webhooks(**kwargs: Any) -> int:
     return len(due)
 
 
-@shared_task(
-    name="rumours.scan_entries",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=300,
-    time_limit=360,
-)
+# Idempotent work on a list of ids: acknowledged after it is done, retried with backoff
+# when the database hiccups (a retry redoes nothing already done).
+_IDEMPOTENT_BATCH: dict[str, Any] = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+
+
+@shared_task(name="rumours.scan_entries", soft_time_limit=300, time_limit=360, **_IDEMPOTENT_BATCH)
 def scan_entries(entry_ids: list[int], **kwargs: Any) -> int:
     """Run detection over new or changed entries (idempotent, so a retry or a duplicate is harmless)."""
     from rumours.mentions import mentions_scan
@@ -91,17 +93,7 @@ def plan_digests(**kwargs: Any) -> int:
     return len(ready)
 
 
-@shared_task(
-    name="rumours.send_digests",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=600,
-    time_limit=660,
-)
+@shared_task(name="rumours.send_digests", soft_time_limit=600, time_limit=660, **_IDEMPOTENT_BATCH)
 def send_digests(delivery_ids: list[int], **kwargs: Any) -> dict[str, int]:
     """Send planned deliveries; each is claimed first, so a duplicate or retried task sends nothing twice."""
     from rumours.digests.services import deliveries_send

@@ -585,3 +585,10 @@ def poll_logs_prune(*, older_than_days: int | None = None) -> int:
 
 def heartbeat_record(*, name: str) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+def entry_set_language(*, entry: Entry, language: str) -> None:
+    """Record the language detection read for an entry (only the column: a running poll's edits stay)."""
+    if language and language != entry.language:
+        Entry.objects.filter(pk=entry.pk).update(language=language)
+        entry.language = language

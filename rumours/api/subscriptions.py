@@ -16,7 +16,6 @@ from rest_framework.request import Request
 
 from rumours.api.auth import ApiKey
 from rumours.api.views import MentionCursorPagination
-from rumours.digests.schedule import UnknownTimeZoneError, zone
 from rumours.digests.services import subscription_unsubscribe
 from rumours.models import Company, Sector, Subscription
 
@@ -54,28 +53,6 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         if bad:
             raise serializers.ValidationError(f"{bad[0]!r} is not a two-letter country code (ISO 3166-1).")
         return codes
-
-    def validate_time_zone(self, value: str) -> str:
-        try:
-            zone(value)
-        except UnknownTimeZoneError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
-
-    def validate_send_hour(self, value: int) -> int:
-        if not 0 <= value <= 23:
-            raise serializers.ValidationError("The send hour is 0 to 23, local time.")
-        return value
-
-    def validate_send_weekday(self, value: int) -> int:
-        if not 0 <= value <= 6:
-            raise serializers.ValidationError("The weekday is 0 (Monday) to 6 (Sunday).")
-        return value
-
-    def validate_min_credibility(self, value: int) -> int:
-        if not 0 <= value <= 100:
-            raise serializers.ValidationError("Credibility runs from 0 to 100.")
-        return value
 
     def validate_email(self, value: str) -> str:
         taken = Subscription.objects.filter(email__iexact=value)

@@ -139,6 +139,22 @@ def _terms_of(language: str) -> list[Term]:
     return terms
 
 
+# Negation comes before the verb in the spaced languages, Thai and Chinese ("not in talks",
+# "belum ada kesepakatan", "没有达成"), after it in Korean and Japanese ("합의하지 않았다",
+# "合意していない").
+_NEGATION_FOLLOWS = {"ko", "ja"}
+
+
+def negation_governs(term: tuple[int, int], negation: tuple[int, int], *, language: str) -> bool:
+    """Whether the negation at ``negation`` (start, end) negates the term at ``term``: a few
+    characters before it, or in Korean and Japanese a few after. "in talks, but no agreement
+    has been reached" negates the agreement, not the talks."""
+    (start, end), (n_start, n_end) = term, negation
+    if language in _NEGATION_FOLLOWS:
+        return 0 <= n_start - end <= 12
+    return 0 <= start - n_end <= 25
+
+
 @functools.cache
 def lexicon_for(language: str) -> Lexicon:
     """The lexicon an article in ``language`` is read with: its own terms plus English."""

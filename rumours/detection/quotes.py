@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rumours.detection.lexicon import Lexicon, TermHit
+from rumours.detection.lexicon import Lexicon, TermHit, negation_governs
 from rumours.detection.names import Hit, NameIndex
 from rumours.detection.text import FoldedText, words
 
@@ -170,11 +170,10 @@ def _continues(text: str, previous_end: int, start: int) -> bool:
 def _stance(hits: list[TermHit], *, language: str) -> str:
     """What the quoted words say of a deal: a denial ("not in talks"), no comment, a confirmation."""
     kinds = {hit.kind for hit in hits}
-    negations = [hit for hit in hits if hit.kind == "negations"]
-    follows = language in {"ko", "ja"}
+    negations = [(hit.start, hit.end) for hit in hits if hit.kind == "negations"]
 
     def negated(term: TermHit) -> bool:
-        return any((0 <= n.start - term.end <= 12) if follows else (0 <= term.start - n.end <= 25) for n in negations)
+        return any(negation_governs((term.start, term.end), negation, language=language) for negation in negations)
 
     talks = [hit for hit in hits if hit.kind == "talks"]
     if "no_comment" in kinds:

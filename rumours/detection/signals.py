@@ -27,7 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from rumours.detection.lexicon import TermHit
+from rumours.detection.lexicon import TermHit, negation_governs
 
 CORE_WEIGHTS = {"merger": 1.0, "acquisition": 1.0, "takeover": 1.0, "stake": 0.8, "bid": 0.7}
 MODIFIER_KINDS = ("talks", "agreement", "completion", "denial", "no_comment", "termination")
@@ -99,7 +99,7 @@ def read_deal(
         if hit.category == "signal":
             if any(s <= start and end <= e for s, e in non_deal_spans):
                 continue  # "customer acquisition", "acquisition cost"
-            if _negated(start, end, negations, sentence, negation_follows=language in NEGATION_FOLLOWS):
+            if _negated(start, end, negations, sentence, language):
                 sentence.negated.add(hit.kind)
             else:
                 sentence.kinds.add(hit.kind)
@@ -139,25 +139,12 @@ def _sentence_at(sentences: list[SentenceReading], position: int) -> SentenceRea
     return None
 
 
-NEGATION_FOLLOWS = {"ko", "ja"}
-
-
-def _negated(
-    start: int, end: int, negations: list[tuple[int, int]], sentence: SentenceReading, *, negation_follows: bool
-) -> bool:
-    """Whether a negation governs the term at ``start:end``.
-
-    It comes before the verb in the spaced languages, Thai and Chinese ("not in talks",
-    "belum ada kesepakatan", "没有达成"), after it in Korean and Japanese ("합의하지
-    않았다", "合意していない"): "in talks, but no agreement has been reached" negates the
-    agreement, not the talks.
-    """
-    for n_start, n_end in negations:
-        if not (sentence.start <= n_start < sentence.end):
-            continue
-        if (0 <= n_start - end <= 12) if negation_follows else (0 <= start - n_end <= 25):
-            return True
-    return False
+def _negated(start: int, end: int, negations: list[tuple[int, int]], sentence: SentenceReading, language: str) -> bool:
+    """Whether a negation in the same sentence governs the term at ``start:end``."""
+    return any(
+        sentence.start <= negation[0] < sentence.end and negation_governs((start, end), negation, language=language)
+        for negation in negations
+    )
 
 
 def _historical_weight(sentence: SentenceReading, published_year: int | None) -> float:

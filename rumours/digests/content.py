@@ -168,7 +168,7 @@ class _Events:
 
     def updates_for(self, request: DigestRequest) -> list[RumourUpdate]:
         subscription = request.subscription
-        follows = _Follows.of(subscription)
+        follows = Follows.of(subscription)
         updates = []
         for rumour in self.rumours.values():
             if rumour.credibility < subscription.min_credibility or not follows.match(self.party_keys[rumour.pk]):
@@ -191,13 +191,15 @@ def _within(rows: Iterable[Any], moment: str, request: DigestRequest) -> list[An
 
 
 @dataclass(frozen=True)
-class _Follows:
+class Follows:
+    """What a subscription follows; ``match`` is the one rule digests and alerts share."""
+
     companies: frozenset[int]
     countries: frozenset[str]
     sectors: frozenset[str]
 
     @classmethod
-    def of(cls, subscription: Subscription) -> _Follows:
+    def of(cls, subscription: Subscription) -> Follows:
         return cls(
             frozenset(company.pk for company in subscription.companies.all()),
             frozenset(str(code).upper() for code in subscription.countries or []),

@@ -29,9 +29,9 @@ from django.core.mail import get_connection, make_msgid
 from django.db.models import F, Max, Prefetch, QuerySet
 from django.utils import timezone
 
-from rumours.digests.content import Digest, DigestRequest, digests_build
+from rumours.digests.content import Digest, DigestRequest, Follows, digests_build
 from rumours.digests.rendering import alert_message, digest_message
-from rumours.digests.schedule import latest_period, zone
+from rumours.digests.schedule import latest_period
 from rumours.models import (
     Company,
     DeliveryKind,
@@ -47,23 +47,6 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=15)
 HISTORY_LOAD = timedelta(hours=1)
 _BACKOFF = [timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)]
-
-
-class SubscriptionError(ValueError):
-    """A subscription the rules refuse; ``str()`` is for people."""
-
-
-# --- Subscriptions ------------------------------------------------------------------------------
-
-
-def subscription_validate(*, time_zone: str, send_hour: int, send_weekday: int, min_credibility: int) -> None:
-    zone(time_zone)  # raises UnknownTimeZoneError, a ValueError with a message
-    if not 0 <= send_hour <= 23:
-        raise SubscriptionError("The send hour is 0 to 23 (local time).")
-    if not 0 <= send_weekday <= 6:
-        raise SubscriptionError("The weekday is 0 (Monday) to 6 (Sunday).")
-    if not 0 <= min_credibility <= 100:
-        raise SubscriptionError("The minimum credibility is 0 to 100.")
 
 
 def subscription_unsubscribe(*, subscription: Subscription) -> bool:
@@ -175,15 +158,13 @@ def alerts_plan(*, status_change_id: int) -> list[int]:
         return []
     if change.changed_at - change.recorded_at > HISTORY_LOAD:
         return []  # history typed in after the fact (recorded_at set in the past): not news to alert on
-    from rumours.digests.content import _Follows  # the same matching rule as digests
-
     parties = [
         (p.company_id, p.company.country, p.company.sector) for p in change.rumour.parties.select_related("company")
     ]
     wanted = [
         s
         for s in subscriptions_live().filter(instant_alerts=True)
-        if change.rumour.credibility >= s.min_credibility and _Follows.of(s).match(parties)
+        if change.rumour.credibility >= s.min_credibility and Follows.of(s).match(parties)
     ]
     now = timezone.now()
     DigestDelivery.objects.bulk_create(

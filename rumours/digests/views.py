@@ -20,7 +20,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from rumours.digests.rendering import MANAGE_LINK_DAYS, MANAGE_SALT, UNSUBSCRIBE_SALT
-from rumours.digests.schedule import UnknownTimeZoneError, zone
 from rumours.digests.services import subscription_unsubscribe
 from rumours.models import Company, Sector, Subscription
 
@@ -71,14 +70,6 @@ class ManageForm(forms.ModelForm):
         if bad:
             raise forms.ValidationError(f"{bad[0]!r} is not a two-letter country code.")
         return codes
-
-    def clean_time_zone(self) -> str:
-        name = self.cleaned_data["time_zone"].strip()
-        try:
-            zone(name)
-        except UnknownTimeZoneError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return name
 
 
 @require_http_methods(["GET", "POST"])
