@@ -64,6 +64,11 @@ def _database() -> dict[str, Any]:
 
 
 def _broker() -> dict[str, Any]:
+    return {"queues": queue_depths()}
+
+
+def queue_depths() -> dict[str, int | None]:
+    """Messages waiting in each of our queues (raises if the broker cannot be reached)."""
     from config.celery import app
 
     with app.connection_for_write() as conn:
@@ -75,7 +80,7 @@ def _broker() -> dict[str, Any]:
                 depths[name] = channel.queue_declare(queue=name, passive=True).message_count  # type: ignore[attr-defined]
             except Exception:  # a queue nothing was ever sent to does not exist yet
                 depths[name] = 0
-    return {"queues": depths}
+    return depths
 
 
 def _beat() -> dict[str, Any]:

@@ -23,3 +23,19 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address a request came from, for the login lockout (django-axes).
+
+    Without a proxy (``DJANGO_PROXY_COUNT=0``) that is ``REMOTE_ADDR``. Behind N proxies
+    that each append to ``X-Forwarded-For``, it is the N-th address from the right: the
+    one our own outermost proxy saw. Addresses further left are the client's to invent,
+    so they are never trusted.
+    """
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    hops = settings.PROXY_COUNT
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else remote

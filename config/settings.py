@@ -14,6 +14,7 @@ span several settings are system checks in :mod:`tracker.checks`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -53,11 +54,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_prometheus",
     "tracker",
     "rumours",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,8 +109,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.string("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": env.cache("REDIS_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Nothing cached is needed to answer a request: while Redis restarts, the cache
+        # misses instead of failing the request (config.cache), after at most these timeouts.
+        CACHES["default"]["BACKEND"] = "config.cache.ResilientRedisCache"
+        CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Logins: brute-force protection (django-axes) ----------------------------------------
+# After AXES_FAILURE_LIMIT failed passwords for one username from one address, that pair
+# is refused (429) for AXES_COOLOFF_MINUTES, even with the right password. Locking by the
+# pair, not the username alone, stops a stranger from locking an analyst out. Behind a
+# proxy, DJANGO_PROXY_COUNT says how many X-Forwarded-For hops to trust (config.security).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (for the admin's list); successes are not
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+PROXY_COUNT = env.integer("DJANGO_PROXY_COUNT", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -121,21 +150,52 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# --- Logs, metrics, error reporting -------------------------------------------------------
+# DJANGO_LOG_FORMAT: json (one object per line, the production default) or plain. Every
+# line passes config.logs.RedactSecrets: API keys, URL passwords and auth headers never
+# reach a log. Celery's worker and beat log through this too (they do not take over the
+# root logger), so every process writes the same format.
 LOG_LEVEL = env.string("DJANGO_LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.string("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logs.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonLines"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "tracker": {"level": LOG_LEVEL},
         "rumours": {"level": LOG_LEVEL},
+        "config": {"level": LOG_LEVEL},
+        "celery": {"level": LOG_LEVEL},
+        "django": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one INFO line per request drowns the poll log
     },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics (config.metrics): a bearer token; without one, only the embedded set-up serves it.
+METRICS_TOKEN = env.string("METRICS_TOKEN", default="")
+METRICS_WINDOW_SECONDS = env.integer("METRICS_WINDOW_SECONDS", default=5 * 60)
+PROMETHEUS_EXPORT_MIGRATIONS = False  # a scrape must not read the migration graph
+
+SENTRY_DSN = env.string("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config import sentry
+
+    sentry.init(
+        dsn=SENTRY_DSN,
+        environment=env.string("SENTRY_ENVIRONMENT", default="production"),
+        release=env.string("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.number("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Celery ------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, so `make run` needs no Redis.
@@ -230,7 +290,7 @@ if not DEBUG:
     # believes its X-Forwarded-Proto (and make sure the proxy sets it). Load balancers
     # probe /health/ over plain HTTP, so it is not redirected.
     SECURE_SSL_REDIRECT = env.boolean("DJANGO_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^health/"]
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]  # probes and scrapers inside the network
     SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", default=365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.boolean("DJANGO_HSTS_PRELOAD", default=True)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from config import health
+from config import health, metrics
 from rumours.digests import views as digest_views
 from tracker.views import demo_feed
 
@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("digests/manage/<str:token>/", digest_views.manage, name="digest-manage"),
     path("health/live/", health.live, name="health-live"),
     path("health/", health.ready, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]
 
 if settings.TRACKER_SERVE_DEMO_FEEDS:

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
@@ -196,6 +197,11 @@ def world(db) -> World:
     WebhookDelivery.objects.create(
         endpoint=own_webhook, event_id="evt_1", event_type=WebhookEvent.STATUS_CHANGED, payload={}
     )
+    # A locked-out login (django-axes): its admin pages are the superuser's alone.
+    attempt = {"ip_address": "203.0.113.9", "username": "analyst", "user_agent": "curl", "path_info": "/admin/login/"}
+    AccessAttempt.objects.create(**attempt, get_data="", post_data="username=analyst", failures_since_start=5)
+    AccessFailureLog.objects.create(**attempt, locked_out=True)
+    AccessLog.objects.create(**attempt)
     own_subscription = Subscription.objects.create(user=investor, email="fund@example.com")
     others_subscription = Subscription.objects.create(user=rival, email="rival@example.com")
     DigestDelivery.objects.create(
