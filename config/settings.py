@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.prune_poll_logs",
         "schedule": crontab(minute="17", hour="3"),
     },
+    "prune-entries": {
+        "task": "tracker.prune_entries",
+        "schedule": crontab(minute="47", hour="3"),
+    },
     "retry-webhooks": {"task": "rumours.retry_webhooks", "schedule": 60},
     "plan-digests": {"task": "rumours.plan_digests", "schedule": 15 * 60},
     "expire-stale-rumours": {
@@ -274,6 +278,8 @@ TRACKER_DISABLE_AFTER_DAYS = env.integer("TRACKER_DISABLE_AFTER_DAYS", default=3
 TRACKER_LEASE_SECONDS = env.integer("TRACKER_LEASE_SECONDS", default=10 * 60)
 TRACKER_DISPATCH_BATCH = env.integer("TRACKER_DISPATCH_BATCH", default=1000)
 TRACKER_POLL_LOG_DAYS = env.integer("TRACKER_POLL_LOG_DAYS", default=30)
+# Entries older than this that no rumour cites are pruned nightly (tracker.retention).
+TRACKER_ENTRY_RETENTION_DAYS = env.integer("TRACKER_ENTRY_RETENTION_DAYS", default=365)
 # The one hand-off from tracker to the rest of the product: a dotted path to a
 # callable taking (feed_id=, new_entry_ids=, changed_entry_ids=), called after commit.
 TRACKER_ENTRIES_HANDLER = env.string("TRACKER_ENTRIES_HANDLER", default="rumours.handoff.entries_ingested")

@@ -9,7 +9,7 @@ from django import forms as django_forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import smart_split, unescape_string_literal
 
 from rumours import forms, mentions, services, timeline, webhooks
 from rumours.detection.text import plain_text
@@ -45,6 +46,7 @@ from rumours.models import (
     WebhookEvent,
 )
 from rumours.selectors import status_history
+from tracker.admin import EntryLanguageFilter, LargeTablePaginator
 from tracker.models import Entry
 
 STATUS_COLOURS = timeline.COLOURS
@@ -416,7 +418,7 @@ class RumourAdmin(admin.ModelAdmin):
         self._require(request, "rumours.add_rumour")
         entry = None
         if request.GET.get("entry"):
-            if not request.GET["entry"].isdigit():
+            if not (request.GET["entry"].isascii() and request.GET["entry"].isdigit()):
                 raise Http404("No such article.")
             entry = get_object_or_404(Entry.objects.select_related("feed"), pk=request.GET["entry"])
         form = forms.RumourCreateForm(request.POST or None, entry=entry)
@@ -496,7 +498,9 @@ class CompanyMentionFilter(admin.SimpleListFilter):
     parameter_name = "company"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        named = Company.objects.filter(mentions__isnull=False).distinct().order_by("name")
+        # One index probe per company, not a DISTINCT over every mention's links.
+        linked = Mention.companies.through.objects.filter(company_id=OuterRef("pk"))
+        named = Company.objects.filter(Exists(linked)).order_by("name")
         return [(str(c.pk), c.name) for c in named]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
@@ -584,15 +588,45 @@ class CopiesFilter(admin.SimpleListFilter):
         return queryset.filter(Q(cluster__isnull=True) | Q(pk=Subquery(first_copy)))
 
 
+class MentionLanguageFilter(EntryLanguageFilter):
+    """The article's language; choices from the entries' language index (a DISTINCT over a join would scan)."""
+
+    parameter_name = "entry__language"
+    field_path = "entry__language"
+
+
 @admin.register(Mention)
 class InboxAdmin(RecordAdmin):
     list_display = ["article", "deal", "parties_or_companies", "quote_count", "copies", "suggestion", "decide"]
-    list_filter = [StateFilter, DealFilter, CopiesFilter, "stage_hint", CompanyMentionFilter, "entry__language"]
-    search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]
+    list_filter = [StateFilter, DealFilter, CopiesFilter, "stage_hint", CompanyMentionFilter, MentionLanguageFilter]
+    search_fields = ["entry__title", "companies__name", "companies__aliases__alias"]  # see get_search_results
     actions = ["dismiss"]
     ordering = ["-entry__published_at", "-id"]
+    paginator = LargeTablePaginator
     show_full_result_count = False
     list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Mention], search_term: str
+    ) -> tuple[QuerySet[Mention], bool]:
+        """Every word must be in the article's title or name a company the article names (by name or alias).
+
+        Both sides are subqueries the database runs once: the entries whose title has the
+        word (a trigram index on UPPER(title) serves it on PostgreSQL), and the mentions
+        of the companies whose name or alias has it (small tables, then the link table's
+        index). No join multiplies the rows, so no EXISTS per mention folds them again,
+        as Django's default search over these many-to-many fields would need.
+        """
+        for word in smart_split(search_term):
+            if word.startswith(('"', "'")) and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            titled = Entry.objects.filter(title__icontains=word).values("pk")
+            companies = Company.objects.filter(
+                Q(name__icontains=word) | Q(pk__in=CompanyAlias.objects.filter(alias__icontains=word).values("company"))
+            )
+            naming = Mention.companies.through.objects.filter(company__in=companies).values("mention_id")
+            queryset = queryset.filter(Q(entry__in=titled) | Q(pk__in=naming))
+        return queryset, False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mention]:
         copies = Mention.objects.filter(cluster_id=OuterRef("cluster_id")).values("cluster_id").annotate(n=Count("pk"))

@@ -245,8 +245,9 @@ class Source(models.Model):
     """An article supporting a rumour: an ingested entry, or a URL an analyst typed in."""
 
     rumour = models.ForeignKey(Rumour, on_delete=models.CASCADE, related_name="sources")
+    # PROTECT: an entry a rumour cites is never deleted (tracker's retention relies on it).
     entry = models.ForeignKey(
-        "tracker.Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="rumour_sources"
+        "tracker.Entry", on_delete=models.PROTECT, null=True, blank=True, related_name="rumour_sources"
     )
     url = models.URLField(max_length=2000)
     title = models.CharField(max_length=1000, blank=True)
@@ -448,6 +449,10 @@ class Mention(models.Model):
         help_text="The rumour the article was attached to, once accepted.",
     )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Entry retention (tracker.retention) deletes a mention with its old entry, but an
+    # accepted one keeps the entry: the analyst put the article on a thread.
+    entry_retention_keeps = Q(state=MentionState.ACCEPTED)
 
     class Meta:
         verbose_name = "flagged article"

@@ -54,3 +54,12 @@ def poll_feed(feed_id: int, claim_token: str, **kwargs: Any) -> str:
 @shared_task(name="tracker.prune_poll_logs", ignore_result=True, time_limit=600)
 def prune_poll_logs(**kwargs: Any) -> int:
     return services.poll_logs_prune()
+
+
+@shared_task(name="tracker.prune_entries", ignore_result=True, soft_time_limit=3300, time_limit=3600)
+def prune_entries(**kwargs: Any) -> int:
+    """Nightly entry retention (tracker.retention). Each batch commits on its own, so a
+    run cut short by the time limit keeps what it deleted and the next run goes on."""
+    from tracker import retention
+
+    return retention.entries_prune().deleted
