@@ -57,6 +57,8 @@ def _from_json(text: str) -> list[CompanySpec]:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise WatchlistError([f"Line {exc.lineno}: not valid JSON ({exc.msg})."]) from None
+    except RecursionError:
+        raise WatchlistError(["Not a company list: the JSON is nested far too deeply."]) from None
     if not isinstance(items, list):
         raise WatchlistError(["Expected a JSON list of companies."])
     problems: list[str] = []
@@ -97,6 +99,13 @@ def _from_json(text: str) -> list[CompanySpec]:
 
 
 def _from_csv(text: str) -> list[CompanySpec]:
+    try:
+        return _read_csv(text)
+    except csv.Error as exc:  # a field over the csv module's limit, say
+        raise WatchlistError([f"Not a readable CSV file: {exc}."]) from None
+
+
+def _read_csv(text: str) -> list[CompanySpec]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"name", "country", "sector"} - set(reader.fieldnames or [])
     if missing:
@@ -154,6 +163,11 @@ def _spec(
             URLValidator(schemes=["http", "https"])(website)
         except ValidationError:
             problems.append(f"{where}: website {website!r} is not an http(s) URL.")
+    texts = [("name", name), ("website", website)] + [("alias", a.alias) for a in aliases]
+    texts += [("ticker", ticker) for ticker in tickers]
+    for label, text in texts:
+        if "\x00" in text:  # PostgreSQL cannot store it
+            problems.append(f"{where}: the {label} {text!r} contains a NUL character.")
     for alias in aliases:
         if not alias.alias or len(alias.alias) > 200:
             problems.append(f"{where}: alias {alias.alias!r} must be 1 to 200 characters.")

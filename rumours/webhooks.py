@@ -213,11 +213,17 @@ def webhook_endpoint_validate(*, url: str, events: list[str]) -> None:
     unknown = sorted(set(events) - set(WebhookEvent.values))
     if unknown:
         raise WebhookEndpointError(f"Unknown event {unknown[0]!r}; use {', '.join(WebhookEvent.values)}.")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise WebhookEndpointError("The URL's port is not a number from 1 to 65535.") from None
     if allow_private:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname or "", parts.port or 443)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname or "", port)}
     except socket.gaierror:
         raise WebhookEndpointError(f"The host {parts.hostname!r} does not resolve.") from None
+    except UnicodeError:  # a label too long for IDNA
+        raise WebhookEndpointError(f"The host {parts.hostname!r} is not a valid host name.") from None
     if not all(address_is_public(str(address)) for address in addresses):
         raise WebhookEndpointError(f"{parts.hostname} resolves to a private or reserved address; refused.")

@@ -182,6 +182,8 @@ def _resolve(host: str, port: int, *, timeout: float | None) -> list[Any]:
         raise FetchTimeoutError(f"Looking up {host!r} took too long.") from None
     except socket.gaierror as exc:
         raise ConnectionFailedError(f"Could not resolve host {host!r}: {exc.strerror}.") from None
+    except UnicodeError:  # a label IDNA cannot encode (too long, or empty)
+        raise ConnectionFailedError(f"{host!r} is not a valid host name.") from None
 
 
 class GuardedNetworkBackend(httpcore.SyncBackend):
@@ -338,7 +340,7 @@ def _follow(
     all_permanent = True
     current = url
     for _hop in range(policy.max_redirects + 1):
-        scheme = httpx.URL(current).scheme
+        scheme = checked_url(current, redirected=len(seen) > 1).scheme
         if scheme not in {"http", "https"}:
             raise FetchError(f"Only http and https feeds can be fetched, not {scheme or 'this'} URL {current!r}.")
         result = _request(client, current, headers=headers, policy=policy, deadline=deadline)
@@ -348,12 +350,28 @@ def _follow(
                 result.permanent_redirect = current
             return result
         all_permanent = all_permanent and result.status_code in PERMANENT_REDIRECT_STATUSES
-        target = str(httpx.URL(current).join(result.headers["location"]))
+        try:
+            target = str(httpx.URL(current).join(result.headers["location"]))
+        except httpx.InvalidURL as exc:
+            location = result.headers["location"]
+            raise FetchError(f"The server redirected to {location!r}, not a valid URL: {exc}.") from None
         if target in seen:
             raise TooManyRedirectsError(f"Redirect loop: {' -> '.join([*seen[seen.index(target) :], target])}.")
         seen.append(target)
         current = target
     raise TooManyRedirectsError(f"More than {policy.max_redirects} redirects, starting at {url} (last: {current}).")
+
+
+def checked_url(url: str, *, redirected: bool = False) -> httpx.URL:
+    """``url`` parsed, or :class:`FetchError` saying why it cannot be fetched (a bad host or port)."""
+    where = "The server redirected to" if redirected else "The URL"
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"{where} {url!r} is not a valid URL: {exc}.") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise FetchError(f"{where} {url!r} is not a valid URL: port {parsed.port} is out of range.")
+    return parsed
 
 
 def _request(
@@ -407,6 +425,7 @@ def post_json(url: str, *, body: bytes, headers: dict[str, str], policy: FetchPo
 
     Raises :class:`FetchError` for transport problems, with a message for people.
     """
+    checked_url(url)
     deadline = time.monotonic() + policy.total_timeout
     token = _deadline.set(deadline)
     try:

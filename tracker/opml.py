@@ -16,6 +16,8 @@ from datetime import datetime
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 
+from tracker.parsing import MAX_TITLE, MAX_URL
+
 
 class OpmlError(Exception):
     """The file cannot be imported; ``str()`` lists every problem found."""
@@ -48,6 +50,17 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
         label = outline.get("title") or outline.get("text") or ""
         if label.strip() == url:
             label = ""  # an untitled feed, written with its URL as the required text
+        site_url = (outline.get("htmlUrl") or "").strip()
+        too_long = [
+            f"{what} is longer than {limit:,} characters"
+            for what, value, limit in (("the URL", url, MAX_URL), ("the site URL", site_url, MAX_URL))
+            if len(value) > limit
+        ]
+        if len(label.strip()) > MAX_TITLE:
+            too_long.append(f"the title is longer than {MAX_TITLE:,} characters")
+        if too_long:
+            problems.append(f"outline {position} ({url[:80]}): {'; '.join(too_long)}.")
+            continue
         tier_text = (outline.get("tier") or "").strip()
         tier: int | None = None
         if tier_text:
@@ -59,7 +72,7 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
             OpmlFeed(
                 url=url,
                 title=label.strip(),
-                site_url=(outline.get("htmlUrl") or "").strip(),
+                site_url=site_url,
                 language=(outline.get("language") or "").strip(),
                 tier=tier,
             )

@@ -43,6 +43,8 @@ _ENTITY_DECLARATIONS = [
     re.compile(re.escape("<!ENTITY".encode(encoding)), re.IGNORECASE)
     for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 ]
+# A numeric character reference: feedparser's lenient parser turns each into chr(n).
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
 
 
@@ -92,11 +94,15 @@ def parse_feed(
     if not body.strip():
         raise FeedParseError("The server sent an empty body instead of a feed.")
     refuse_entity_declarations(body)
+    body = _CHARACTER_REFERENCE.sub(_storable_reference, body)
     headers = {"content-location": base_url} if base_url else {}
     if content_type:
         headers["content-type"] = content_type
     # Always a stream: feedparser treats a plain string as a URL or a file path.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
+    except ValueError as exc:  # feedparser's own slips on damaged bytes, e.g. in the encoding declaration
+        raise FeedParseError(f"The body is not a readable feed: {type(exc).__name__}: {exc}.") from None
     if not parsed.entries and (parsed.bozo or not parsed.version):
         if _HTML_START.match(body[:4096]):
             raise FeedParseError("The URL returned an HTML page, not a feed.")
@@ -108,7 +114,7 @@ def parse_feed(
     feed_language = operator_language or channel_language
     result = ParsedFeed(
         title=_plain(channel.get("title", ""))[:MAX_TITLE],
-        site_url=str(channel.get("link", ""))[:MAX_URL],
+        site_url=_http_link(channel.get("link", "")),
         language=feed_language,
         ttl_seconds=_ttl_seconds(channel.get("ttl")),
     )
@@ -192,9 +198,7 @@ def _entries(
 
 def _entry(raw: Any, *, now: datetime, language: str, untrusted_guids: set[str]) -> ParsedEntry:
     guid = _scrub(raw.get("id", ""))[:MAX_URL]
-    link = _scrub(raw.get("link", ""))[:MAX_URL]
-    if not link.lower().startswith(("http://", "https://")):
-        link = ""  # javascript:, data: and friends are not article links
+    link = _http_link(raw.get("link", ""))
     title = _plain(raw.get("title", ""))[:MAX_TITLE]
     published, date_estimated = _published_at(raw, now=now)
     if guid and guid not in untrusted_guids:
@@ -252,6 +256,23 @@ def _published_at(raw: Any, *, now: datetime) -> tuple[datetime, bool]:
         if EARLIEST_PLAUSIBLE <= moment <= now + FUTURE_TOLERANCE:
             return moment, False
     return now, True
+
+
+def _storable_reference(match: re.Match[bytes]) -> bytes:
+    """``&#…;`` as written, or U+FFFD for a code point no text can hold.
+
+    Past U+10FFFF (or a surrogate) feedparser's lenient parser raises instead of
+    reading on, so one bad reference would cost the whole feed.
+    """
+    hexadecimal, decimal = match.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    return match.group() if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
+def _http_link(value: Any) -> str:
+    """The link if it is http(s); javascript:, data: and friends are not links to keep."""
+    link = _scrub(value)[:MAX_URL]
+    return link if link.lower().startswith(("http://", "https://")) else ""
 
 
 def _scrub(value: Any) -> str:

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 
+class BodyTooLargeError(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):  # Django refused to read the body
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = BodyTooLargeError(f"The request body is over the {limit:,} byte limit.")
     response = exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handling and logging take over

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from rumours.api.filters import companies_matching
 from rumours.models import Rumour, Status, StatusChange
@@ -60,8 +61,9 @@ class StatusChangeFeed(Feed):
         return f"{change.rumour.title}: {change.get_status_display()} ({change.effective_at:%Y-%m-%d})"
 
     def item_description(self, change: StatusChange) -> str:
+        # Atom's <summary type="html"> is read as HTML: a note is text, so it goes in escaped.
         evidence = f" Evidence: {change.evidence_source.title}." if change.evidence_source else ""
-        return f"{change.note}{evidence}".strip()
+        return escape(f"{change.note}{evidence}".strip())
 
     def item_link(self, change: StatusChange) -> str:
         return reverse("rumour-detail", args=[change.rumour_id])
@@ -84,6 +86,15 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet shows rather than runs: a leading apostrophe before a formula start."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def rumours_csv(rumours: QuerySet[Rumour], *, as_of: Any) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rumours.csv"'
@@ -96,13 +107,13 @@ def rumours_csv(rumours: QuerySet[Rumour], *, as_of: Any) -> HttpResponse:
         writer.writerow(
             [
                 rumour.pk,
-                rumour.title,
+                inert(rumour.title),
                 rumour.deal_type,
                 status,
                 VENDOR_STATUS.get(status, ""),
                 effective.isoformat() if effective else "",
                 rumour.credibility,
-                parties,
+                inert(parties),
                 rumour.value_amount or "",
                 rumour.value_currency,
                 rumour.stake_percent or "",

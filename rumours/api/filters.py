@@ -15,6 +15,8 @@ from rumours.models import Company, DealType, Rumour, Sector, Status, normalise_
 def companies_matching(value: str) -> list[int]:
     """Company ids for an id, slug, name, ticker (``IDX:GOTO`` or ``GOTO``) or any alias."""
     value = value.strip()
+    if "\x00" in value or len(value) > 200:  # no name holds a NUL (PostgreSQL refuses it) or is that long
+        return []
     if re.fullmatch(r"[0-9]{1,18}", value):
         return [int(value)]
     folded = normalise_alias(value)
@@ -32,7 +34,9 @@ def companies_matching(value: str) -> list[int]:
 
 class RumourFilter(django_filters.FilterSet):
     company = django_filters.CharFilter(
-        method="filter_company", help_text="A party: id, slug, name, ticker (IDX:GOTO or GOTO) or any alias (그랩)."
+        method="filter_company",
+        max_length=200,
+        help_text="A party: id, slug, name, ticker (IDX:GOTO or GOTO) or any alias (그랩).",
     )
     status = django_filters.CharFilter(
         method="filter_status", help_text="One or more statuses, comma-separated or repeated: status=denied,in_talks."
@@ -47,7 +51,7 @@ class RumourFilter(django_filters.FilterSet):
         method="filter_updated_since", help_text="Changed at or after this ISO 8601 moment."
     )
     q = django_filters.CharFilter(
-        method="filter_text", help_text="Free text: titles, company names and aliases, quotes."
+        method="filter_text", max_length=200, help_text="Free text: titles, company names and aliases, quotes."
     )
 
     class Meta:
@@ -94,7 +98,7 @@ class RumourFilter(django_filters.FilterSet):
 class CompanyFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country", help_text="ISO code, e.g. SG.")
     sector = django_filters.ChoiceFilter(choices=Sector.choices)
-    q = django_filters.CharFilter(method="filter_text", help_text="Name, alias or ticker.")
+    q = django_filters.CharFilter(method="filter_text", max_length=200, help_text="Name, alias or ticker.")
 
     class Meta:
         model = Company

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -66,9 +67,12 @@ AS_OF = OpenApiParameter(
 def parse_as_of(raw: str | None) -> datetime | None:
     if not raw:
         return None
-    moment = parse_datetime(raw)
-    if moment is None and (day := parse_date(raw)) is not None:
-        moment = datetime(day.year, day.month, day.day)
+    try:
+        moment = parse_datetime(raw)
+        if moment is None and (day := parse_date(raw)) is not None:
+            moment = datetime(day.year, day.month, day.day)
+    except ValueError:  # well formed but impossible: month 13, an offset of 99 hours
+        moment = None
     if moment is None:
         raise ValidationError({"as_of": [f"{raw!r} is not an ISO 8601 date or date-time, e.g. 2024-02-10T00:00:00Z."]})
     if timezone.is_naive(moment):
@@ -90,6 +94,15 @@ class Pages(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError):
+            # A cursor decodes to any position a client writes; one its column cannot hold is not ours.
+            if not request.query_params.get(self.cursor_query_param):
+                raise
+            raise NotFound(self.invalid_cursor_message) from None
 
 
 class UpdatedCursorPagination(Pages):
@@ -245,15 +258,13 @@ class StatusChangeListView(generics.GenericAPIView[StatusChange]):
 
     def get(self, request: Any) -> Response:
         as_of = parse_as_of(request.query_params.get("as_of"))
-        rumour = request.query_params.get("rumour", "")
-        if rumour and not rumour.isdigit():
-            raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
+        rumour = rumour_id_param(request.query_params.get("rumour", ""))
         since = request.query_params.get("since", "")
         changes = status_changes_for_sync(
             settled_before=timezone.now() - timedelta(seconds=settings.API_SYNC_SETTLE_SECONDS),
             since=SyncPage.decode(since) if since else None,
             as_of=as_of,
-            rumour_id=int(rumour) if rumour else None,
+            rumour_id=rumour,
         )
         size = _page_size(request, default=200, maximum=1000)
         page = list(changes[: size + 1])
@@ -270,11 +281,20 @@ class StatusChangeListView(generics.GenericAPIView[StatusChange]):
         )
 
 
+def rumour_id_param(raw: str) -> int | None:
+    """The ``rumour`` query parameter as an id (None when absent); 400 unless it could be one."""
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", raw):  # beyond 18 digits no database column holds it
+        raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
+    return int(raw)
+
+
 def _page_size(request: Any, *, default: int, maximum: int) -> int:
     raw = request.query_params.get("page_size", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise ValidationError({"page_size": [f"Use a whole number from 1 to {maximum}."]})
     return int(raw)
 
@@ -312,10 +332,8 @@ class QuoteViewSet(viewsets.ReadOnlyModelViewSet[Quote]):
         as_of = parse_as_of(params.get("as_of"))
         if as_of is not None:
             quotes = quotes.filter(added_at__lte=as_of, said_at__lte=as_of)
-        if params.get("rumour"):
-            if not params["rumour"].isdigit():
-                raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
-            quotes = quotes.filter(rumour_id=int(params["rumour"]))
+        if (rumour := rumour_id_param(params.get("rumour", ""))) is not None:
+            quotes = quotes.filter(rumour_id=rumour)
         if params.get("company"):
             ids = companies_matching(params["company"])
             quotes = quotes.filter(Q(speaker_company_id__in=ids) | Q(rumour__parties__company_id__in=ids)).distinct()

@@ -86,6 +86,7 @@ def _links(subscription: Subscription) -> dict[str, Any]:
 def _message(
     subscription: Subscription, subject: str, template: str, context: dict[str, Any], *, message_id: str
 ) -> EmailMultiAlternatives:
+    subject = " ".join(subject.split())  # a title's line break must not start a new header
     text = render_to_string(f"{template}.txt", context)
     html = _inliner().inline(render_to_string(f"{template}.html", context))
     headers = {
