@@ -11,8 +11,10 @@ The lifecycle of a :class:`~rumours.models.DigestDelivery`:
    means the message was not accepted puts it back to *planned* with a backoff
    (``DIGEST_MAX_ATTEMPTS``, then *failed*).
 4. A worker killed between claim and record leaves the row *sending*; after
-   :data:`STALE_AFTER` :func:`deliveries_sweep` marks it *unknown*. It is never sent
-   again, because the mail may have gone: at most once, not at least once.
+   :data:`STALE_AFTER` :func:`deliveries_sweep` marks it *unknown* if its Message-ID was
+   recorded. It is never sent again, because the mail may have gone: at most once, not at
+   least once. The rest of the killed batch (no Message-ID yet: never handed to the mail
+   server) is planned again.
 """
 
 from __future__ import annotations
@@ -143,9 +145,21 @@ def deliveries_ready(*, now: datetime | None = None, subscriptions: QuerySet[Sub
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> int:
-    """Mark rows a dead worker left in *sending* as *unknown*: never resent (the mail may have gone)."""
+    """Settle rows a dead worker left in *sending*; returns how many became *unknown*.
+
+    A row with its Message-ID recorded may have gone out: *unknown*, never resent. A row without
+    one never reached the mail server (the id is recorded before a mail leaves): the rest of a
+    killed worker's batch, planned again (until ``DIGEST_MAX_ATTEMPTS``).
+    """
     now = now or timezone.now()
-    return DigestDelivery.objects.filter(state=DigestState.SENDING, claimed_at__lt=now - STALE_AFTER).update(
+    stale = DigestDelivery.objects.filter(state=DigestState.SENDING, claimed_at__lt=now - STALE_AFTER)
+    stale.filter(message_id="", attempts__lt=settings.DIGEST_MAX_ATTEMPTS).update(
+        state=DigestState.PLANNED,
+        claimed_at=None,
+        next_attempt_at=now,
+        last_error="The worker stopped before this delivery was sent; planned again.",
+    )
+    return stale.update(
         state=DigestState.UNKNOWN,
         last_error="The worker stopped between claiming and recording this delivery; not resent.",
     )
