@@ -1,5 +1,5 @@
 # Thin aliases for the scripts in scripts/ (which need only bash and Python).
-.PHONY: run test lint bench bench-api bench-detection bench-digests evaluate lock clean
+.PHONY: run test lint bench bench-api bench-detection bench-digests bench-scale bench-growth bench-load evaluate lock clean
 
 run:
 	scripts/run
@@ -28,6 +28,19 @@ bench-detection:
 bench-digests:
 	scripts/bootstrap dev
 	.venv/bin/python -m tests.benchmarks.digests
+
+# The next three need PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults on 127.0.0.1).
+bench-scale:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.scale
+
+bench-growth:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.growth
+
+bench-load:
+	scripts/bootstrap dev
+	.venv/bin/python -m tests.benchmarks.load
 
 evaluate:
 	scripts/bootstrap dev

@@ -4,7 +4,7 @@ Two kinds of figures:
 
 * **Per web process**, from django-prometheus's middleware: requests, latencies and
   responses by view and status (``django_http_*``). Under gunicorn with several workers
-  set ``PROMETHEUS_MULTIPROC_DIR`` (see ``deploy/gunicorn.conf.py``) so a scrape sums
+  ``deploy/gunicorn.conf.py`` sets ``PROMETHEUS_MULTIPROC_DIR`` so a scrape sums
   them all.
 * **The system's state**, read at scrape time from PostgreSQL and the broker, so they are
   the same whichever process or machine answers: feeds by state and how many are

@@ -140,7 +140,7 @@ class EntryFeedFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         value = self.value()
-        if not value or not value.isdigit():
+        if not value or not _is_id(value):
             return []
         return [(str(feed.pk), str(feed)) for feed in Feed.objects.filter(pk=value)]
 
@@ -148,7 +148,12 @@ class EntryFeedFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(feed_id=value) if value.isdigit() else queryset.none()
+        return queryset.filter(feed_id=value) if _is_id(value) else queryset.none()
+
+
+def _is_id(value: str) -> bool:
+    """A row id as a URL can carry it: ASCII digits ("²" is a digit to ``str.isdigit``), 18 at most."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
 
 
 class StatusClassFilter(admin.SimpleListFilter):

@@ -274,6 +274,8 @@ def test_it_answers_a_hostile_query_string_without_a_server_error(world, url, st
         "/admin/rumours/mention/?q=%00&state=all",
         "/admin/rumours/mention/?cluster=%C2%B2",
         "/admin/tracker/entry/?q=%00",
+        "/admin/tracker/entry/?feed=%C2%B2",
+        "/admin/tracker/entry/?feed=99999999999999999999999",
         "/admin/tracker/feed/?q=%00",
         "/admin/rumours/company/?q=%00",
     ],
