@@ -36,7 +36,7 @@ bench-scale:
 
 bench-growth:
 	scripts/bootstrap dev
-	.venv/bin/python -m tests.benchmarks.growth
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_growth} .venv/bin/python -m tests.benchmarks.growth
 
 bench-load:
 	scripts/bootstrap dev
