@@ -46,7 +46,7 @@ from rumours.models import (
     WebhookEvent,
 )
 from rumours.selectors import status_history
-from tracker.admin import EntryLanguageFilter, LargeTablePaginator
+from tracker.admin import HTTPS_BY_DEFAULT, EntryLanguageFilter, LargeTablePaginator
 from tracker.models import Entry
 
 STATUS_COLOURS = timeline.COLOURS
@@ -91,6 +91,7 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "aliases__alias", "tickers"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CompanyAliasInline]
+    formfield_overrides = HTTPS_BY_DEFAULT
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
         return (
@@ -146,6 +147,7 @@ class PartyInline(admin.TabularInline):
 
 
 class SourceInline(admin.TabularInline):
+    formfield_overrides = HTTPS_BY_DEFAULT
     model = Source
     extra = 0
     can_delete = False
@@ -844,6 +846,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_BY_DEFAULT
     form = WebhookEndpointForm
     list_display = ["url", "user", "event_list", "is_active", "created_at"]
     list_filter = ["is_active"]

@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -39,6 +39,10 @@ POLL_LOG_FIELDS = [
     "error",
     "warning",
 ]
+
+
+# A URL typed without a scheme is read as https:// (Django 6's default, chosen now).
+HTTPS_BY_DEFAULT: dict[type[models.Field[Any, Any]], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class LargeTablePaginator(Paginator):
@@ -205,6 +209,7 @@ class HealthFilter(admin.SimpleListFilter):
 
 
 class PollLogInline(admin.TabularInline):
+    formfield_overrides = HTTPS_BY_DEFAULT
     model = PollLog
     extra = 0
     max_num = 0
@@ -242,6 +247,7 @@ class FeedForm(forms.ModelForm):
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_BY_DEFAULT
     form = FeedForm
     list_display = [
         "__str__",
@@ -383,6 +389,7 @@ class FeedAdmin(admin.ModelAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_BY_DEFAULT
     list_display = ["title", "feed", "language", "published_at", "first_seen_at", "update_count", "open_link"]
     # Each filter is served by an index: (language, published_at), published_at,
     # the partial date_estimated index, (feed, published_at). No date_hierarchy: its
@@ -415,6 +422,7 @@ class EntryAdmin(admin.ModelAdmin):
 
 @admin.register(PollLog)
 class PollLogAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_BY_DEFAULT
     list_display = ["started_at", "feed", *POLL_LOG_FIELDS[1:-1]]  # all but the long warning
     list_filter = ["outcome", StatusClassFilter]
     list_select_related = ["feed"]
