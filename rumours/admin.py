@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
 from rumours import forms, mentions, services, timeline, webhooks
+from rumours.api.filters import is_row_id
 from rumours.detection.text import plain_text
 from rumours.digests import rendering as digest_rendering
 from rumours.digests import services as digest_services
@@ -420,7 +421,7 @@ class RumourAdmin(admin.ModelAdmin):
         self._require(request, "rumours.add_rumour")
         entry = None
         if request.GET.get("entry"):
-            if not (request.GET["entry"].isascii() and request.GET["entry"].isdigit()):
+            if not is_row_id(request.GET["entry"]):
                 raise Http404("No such article.")
             entry = get_object_or_404(Entry.objects.select_related("feed"), pk=request.GET["entry"])
         form = forms.RumourCreateForm(request.POST or None, entry=entry)

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from tracker import services
+from tracker import retention, services
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,4 @@ def prune_poll_logs(**kwargs: Any) -> int:
 def prune_entries(**kwargs: Any) -> int:
     """Nightly entry retention (tracker.retention). Each batch commits on its own, so a
     run cut short by the time limit keeps what it deleted and the next run goes on."""
-    from tracker import retention
-
     return retention.entries_prune().deleted

@@ -12,12 +12,18 @@ from rest_framework.exceptions import ValidationError
 from rumours.models import Company, DealType, Rumour, Sector, Status, normalise_alias
 
 
+def is_row_id(value: str) -> bool:
+    """Whether a query parameter can name a row: ASCII digits ("²" passes ``str.isdigit``),
+    at most 18 of them (beyond that no database id column holds the number)."""
+    return re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+
 def companies_matching(value: str) -> list[int]:
     """Company ids for an id, slug, name, ticker (``IDX:GOTO`` or ``GOTO``) or any alias."""
     value = value.strip()
     if "\x00" in value or len(value) > 200:  # no name holds a NUL (PostgreSQL refuses it) or is that long
         return []
-    if re.fullmatch(r"[0-9]{1,18}", value):
+    if is_row_id(value):
         return [int(value)]
     folded = normalise_alias(value)
     ids = set(

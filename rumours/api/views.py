@@ -8,7 +8,6 @@ sources, quotes and history are prefetched, filtered to what was known at
 from __future__ import annotations
 
 import base64
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from rest_framework.serializers import BaseSerializer
 
 from rumours.api.auth import AnalystScope, HasApiKeyOrStaff
 from rumours.api.exports import rumours_csv
-from rumours.api.filters import CompanyFilter, RumourFilter, companies_matching
+from rumours.api.filters import CompanyFilter, RumourFilter, companies_matching, is_row_id
 from rumours.api.serializers import (
     CompanySerializer,
     MentionSerializer,
@@ -285,7 +284,7 @@ def rumour_id_param(raw: str) -> int | None:
     """The ``rumour`` query parameter as an id (None when absent); 400 unless it could be one."""
     if not raw:
         return None
-    if not re.fullmatch(r"[0-9]{1,18}", raw):  # beyond 18 digits no database column holds it
+    if not is_row_id(raw):
         raise ValidationError({"rumour": ["Give a rumour id, e.g. rumour=12."]})
     return int(raw)
 
@@ -390,7 +389,7 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet[Mention]):
             mentions = mentions.filter(companies__in=ids).distinct()
         cluster = params.get("cluster")
         if cluster is not None:
-            if not re.fullmatch(r"[0-9]{1,18}", cluster):
+            if not is_row_id(cluster):
                 raise ValidationError({"cluster": ["A cluster id is a whole number."]})
             mentions = mentions.filter(cluster_id=int(cluster))
         return mentions
